@@ -1,0 +1,11 @@
+"""openapi_client_openai: Perl's OpenAPI::Client::OpenAI, call for call, in Python.
+
+    from openapi_client_openai import OpenAI
+    client = OpenAI()                      # OPENAI_API_KEY must be set, as in Perl
+    tx = client.getRun(thread_id="thread_abc123", run_id="run_abc123")
+    tx.res.json("/status")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,165 @@
+"""Operations of a spec: one frozen :class:`Operation` per operationId, in spec order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .errors import SpecError
+
+if TYPE_CHECKING:
+    from .spec import Spec
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def snake_case(operation_id: str) -> str:
+    """OpenAPI::Client::OpenAI 0.28's alias rule: kebab to snake, ``APIKey`` -> ``api_key``."""
+    name = operation_id.replace("-", "_")
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
+    return re.sub(r"_+", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: where it lives in the spec and what it declares, resolved lazily."""
+
+    operation_id: str
+    method: str  # lower case, as in the spec
+    path: str
+    spec: Spec = field(repr=False, compare=False)
+
+    @property
+    def place(self) -> str:
+        return f"/paths/{_escape(self.path)}/{self.method}"
+
+    @cached_property
+    def path_item(self) -> dict:
+        return self.spec.resolve(self.spec.data["paths"][self.path], f"/paths/{_escape(self.path)}")
+
+    @cached_property
+    def definition(self) -> dict:
+        return self.path_item[self.method]
+
+    @cached_property
+    def parameters(self) -> list[dict]:
+        """Declared parameters, ``$ref``s followed, in JSON::Validator's order.
+
+        That order is: document-level, then path-item, then operation parameters,
+        with no de-duplication (``_find_all_nodes`` in JSON::Validator's OpenAPIv2).
+        """
+        found = []
+        for owner, place in (
+            (self.spec.data, ""),
+            (self.path_item, f"/paths/{_escape(self.path)}"),
+            (self.definition, self.place),
+        ):
+            params = owner.get("parameters")
+            if isinstance(params, list):
+                for index, param in enumerate(params):
+                    resolved = self.spec.resolve(param, f"{place}/parameters/{index}")
+                    if isinstance(resolved, dict):
+                        found.append(resolved)
+        return found
+
+    @cached_property
+    def request_body(self) -> dict | None:
+        body = self.definition.get("requestBody")
+        if body is None:
+            return None
+        return self.spec.resolve(body, f"{self.place}/requestBody")
+
+    @property
+    def summary(self) -> str:
+        return self.definition.get("summary") or ""
+
+    @property
+    def description(self) -> str:
+        return self.definition.get("description") or ""
+
+    @property
+    def snake_name(self) -> str:
+        return snake_case(self.operation_id)
+
+    @cached_property
+    def param_names(self) -> frozenset:
+        """Names a caller may pass: declared parameters, plus ``body`` when there is one."""
+        names = {p.get("name") for p in self.parameters}
+        if self.request_body is not None:
+            names.add("body")
+        return frozenset(n for n in names if isinstance(n, str))
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class OperationTable(Mapping[str, Operation]):
+    """operationId -> Operation, in spec order, plus the snake_case aliases."""
+
+    def __init__(self, spec: Spec) -> None:
+        self._by_id: dict[str, Operation] = {}
+        paths = spec.data.get("paths") or {}
+        if not isinstance(paths, dict):
+            raise SpecError("'paths' must be an object", spec.source, "/paths")
+        for path, item in paths.items():
+            if not isinstance(path, str) or path.startswith("x-"):
+                continue
+            item = spec.resolve(item, f"/paths/{_escape(str(path))}")
+            if not isinstance(item, dict):
+                continue
+            for method, definition in item.items():
+                if method not in HTTP_METHODS or not isinstance(definition, dict):
+                    continue
+                if "operationId" not in definition:
+                    continue
+                op_id = definition["operationId"]
+                place = f"/paths/{_escape(path)}/{method}/operationId"
+                if not isinstance(op_id, str) or not op_id:
+                    raise SpecError("operationId must be a non-empty string", spec.source, place)
+                if op_id in self._by_id:
+                    first = self._by_id[op_id]
+                    raise SpecError(
+                        f"duplicate operationId {op_id!r} (also {first.method.upper()} {first.path})",
+                        spec.source,
+                        place,
+                    )
+                self._by_id[op_id] = Operation(op_id, method, path, spec)
+        self.aliases: dict[str, str] = {}
+        for op_id, op in self._by_id.items():
+            alias = op.snake_name
+            other = self.aliases.get(alias)
+            if other is not None:
+                raise SpecError(
+                    f"operationIds {other!r} and {op_id!r} have the same snake_case form {alias!r}",
+                    spec.source,
+                    f"{op.place}/operationId",
+                )
+            self.aliases[alias] = op_id
+
+    def __getitem__(self, operation_id: str) -> Operation:
+        return self._by_id[operation_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def lookup(self, name: str) -> Operation | None:
+        """An operation by its id or by its snake_case alias."""
+        op = self._by_id.get(name)
+        if op is None and name in self.aliases:
+            op = self._by_id[self.aliases[name]]
+        return op
+
+    def by_path(self) -> dict[str, list[Operation]]:
+        """Operations grouped by path, paths and methods in spec order."""
+        grouped: dict[str, list[Operation]] = {}
+        for op in self._by_id.values():
+            grouped.setdefault(op.path, []).append(op)
+        return grouped

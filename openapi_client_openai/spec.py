@@ -1,0 +1,328 @@
+"""Load an OpenAPI document, check its local ``$ref``s, and cache the parse on disk.
+
+This is the only module that imports ``yaml``. The parsed document keeps its
+``$ref`` objects (JSON::Validator merges a ``$ref``'s sibling keywords into the
+target, so the validator needs to see both); :meth:`Spec.resolve` follows them.
+
+Parsing OpenAI's 2 MB spec takes ~0.35 s with libyaml; the on-disk cache, keyed by
+the SHA-256 of the spec's bytes, makes later constructions cost milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import stat
+import subprocess
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .errors import SpecError
+
+SpecSource = Union[str, os.PathLike, Mapping[str, Any], None]
+
+BUNDLED_SPEC = Path(__file__).with_name("data") / "openapi.yaml"
+PERL_DIST = "OpenAPI-Client-OpenAI"
+
+# Bump when the cached structure or the YAML typing rules change.
+CACHE_FORMAT = b"openapi-client-openai spec cache v1\n"
+CACHE_ENV = "OPENAPI_CLIENT_OPENAI_CACHE"  # a directory, or "0"/"off" to disable
+
+
+class _PerlYamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """YAML typed the way YAML::XS types it, so spec values mean what they mean to Perl.
+
+    Hand-written because PyYAML follows YAML 1.1 (``yes``/``on`` are booleans,
+    ``2024-01-01`` a date, ``0x1F`` an integer) while YAML::XS, which JSON::Validator
+    uses, only knows ``true``/``false``/``null``/``~`` and plain decimal numbers.
+    """
+
+
+_PerlYamlLoader.yaml_implicit_resolvers = {}
+_PerlYamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+_PerlYamlLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""])
+_PerlYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
+)
+_PerlYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$"),
+    list("-0123456789"),
+)
+
+
+def _construct_perl_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+    # YAML::XS keeps "1.0" or "0.10" a string: only text that reads back the same is a number.
+    text = loader.construct_scalar(node)
+    number = float(text)
+    return number if f"{number:.15g}" == text else text
+
+
+_PerlYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_perl_float)
+_PerlYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+class Spec:
+    """A parsed OpenAPI document and where it came from."""
+
+    def __init__(self, data: dict, source: str, digest: str) -> None:
+        self.data = data
+        self.source = source
+        self.digest = digest
+        self._operations = None
+
+    def __repr__(self) -> str:
+        return f"<Spec {self.source} {self.digest[:12]}>"
+
+    @property
+    def operations(self):  # -> OperationTable (operations.py imports this module)
+        if self._operations is None:
+            from .operations import OperationTable
+
+            self._operations = OperationTable(self)
+        return self._operations
+
+    @property
+    def server_url(self) -> str:
+        """The first server's URL, as JSON::Validator's ``base_url`` reads it."""
+        servers = self.data.get("servers")
+        if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+            url = servers[0].get("url")
+            if isinstance(url, str):
+                return url
+        return ""
+
+    def pointer(self, ref: str, place: str = "") -> Any:
+        """The node a local ``#/...`` reference points at."""
+        if not ref.startswith("#"):
+            raise SpecError(f"only local $ref are supported, got {ref!r}", self.source, place)
+        node: Any = self.data
+        for token in _pointer_tokens(ref[1:]):
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise SpecError(f"$ref {ref!r} does not resolve", self.source, place)
+        return node
+
+    def resolve(self, node: Any, place: str = "") -> Any:
+        """Follow a chain of ``$ref``s to the node it ends at (siblings are not merged)."""
+        seen = []
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(f"$ref cycle: {' -> '.join([*seen, ref])}", self.source, place)
+            seen.append(ref)
+            node = self.pointer(ref, place)
+        return node
+
+
+def _pointer_tokens(pointer: str) -> Iterator[str]:
+    if not pointer:
+        return
+    if not pointer.startswith("/"):
+        raise SpecError(f"bad JSON pointer {pointer!r}")
+    for token in pointer[1:].split("/"):
+        yield urllib.parse.unquote(token).replace("~1", "/").replace("~0", "~")
+
+
+def load_spec(source: SpecSource = None) -> Spec:
+    """Load a spec from a path, a ``file://``/``http(s)://`` URL, a mapping, or by discovery."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Mapping):
+        try:  # a private copy: the caller may go on changing the mapping it gave us
+            text = json.dumps(source, sort_keys=True)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise SpecError(f"the mapping is not JSON data: {exc}", "<mapping>") from None
+        data = json.loads(text)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return _checked(data, "<mapping>", digest)
+    if source is None:
+        source = discover_spec()
+    name = os.fspath(source)
+    raw = _read(name)
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = _cache_load(digest)
+    if cached is not None:
+        return Spec(cached, name, digest)
+    data = _parse(raw, name)
+    spec = _checked(data, name, digest)
+    _cache_store(digest, data)
+    return spec
+
+
+def discover_spec() -> str:
+    """Where the spec comes from when none is given (DESIGN.md's order)."""
+    from_env = os.environ.get("OPENAI_OPENAPI_SPEC")
+    if from_env:
+        return from_env
+    perl_share = perl_distribution_spec()
+    if perl_share:
+        return perl_share
+    return str(BUNDLED_SPEC)
+
+
+@lru_cache(maxsize=1)
+def perl_distribution_spec() -> str | None:
+    """The ``openapi.yaml`` of an installed Perl OpenAPI-Client-OpenAI, if any.
+
+    File::ShareDir keeps a distribution's files in ``<@INC dir>/auto/share/dist/<dist>/``;
+    we ask the local perl for its @INC rather than guess the layout.
+    """
+    try:
+        out = subprocess.run(
+            ["perl", "-e", 'print join "\\n", @INC'],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for inc in out.splitlines():
+        candidate = Path(inc) / "auto" / "share" / "dist" / PERL_DIST / "openapi.yaml"
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _read(name: str) -> bytes:
+    scheme = urllib.parse.urlsplit(name).scheme.lower()
+    try:
+        if scheme in ("http", "https"):
+            with urllib.request.urlopen(name, timeout=40) as response:
+                return response.read()
+        if scheme == "file":
+            path = urllib.request.url2pathname(urllib.parse.urlsplit(name).path)
+            return Path(path).read_bytes()
+        return Path(name).read_bytes()
+    except OSError as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        raise SpecError(f"cannot read spec: {reason}", name) from None
+
+
+def _parse(raw: bytes, name: str) -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text (byte {exc.start})", name) from None
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            place = f"line {exc.lineno} column {exc.colno}"
+            raise SpecError(f"invalid JSON: {exc.msg}", name, place) from None
+    try:
+        return yaml.load(text, Loader=_PerlYamlLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"invalid YAML: {problem}", name, place) from None
+    except RecursionError:
+        raise SpecError("invalid YAML: nested too deeply", name) from None
+
+
+def _checked(data: Any, name: str, digest: str) -> Spec:
+    if not isinstance(data, dict):
+        raise SpecError(f"the document root must be an object, got {type(data).__name__}", name)
+    spec = Spec(data, name, digest)
+    for place, ref in _refs(data):
+        spec.resolve({"$ref": ref}, place)
+    _ = spec.operations  # duplicate and colliding operationIds are spec errors too
+    return spec
+
+
+def _refs(root: Any) -> Iterator[tuple]:
+    """Every ``$ref`` string with its JSON pointer; iterative, so depth is no limit."""
+    stack = [("", root)]
+    while stack:
+        place, node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                yield place + "/$ref", ref
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    token = str(key).replace("~", "~0").replace("/", "~1")
+                    stack.append((f"{place}/{token}", value))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, (dict, list)):
+                    stack.append((f"{place}/{index}", value))
+
+
+# -- the on-disk cache -------------------------------------------------------------
+
+
+def cache_dir() -> Path | None:
+    """The cache directory, or None when caching is switched off."""
+    setting = os.environ.get(CACHE_ENV, "")
+    if setting.lower() in ("0", "off", "no", "false"):
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "openapi-client-openai"
+
+
+def _private(path: Path, want_dir: bool) -> bool:
+    """True if only we could have written ``path``: a pickle from elsewhere could run code."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    if want_dir != stat.S_ISDIR(info.st_mode) or (not want_dir and not stat.S_ISREG(info.st_mode)):
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _cache_load(digest: str) -> dict | None:
+    directory = cache_dir()
+    if directory is None:
+        return None
+    path = directory / f"{digest}.pickle"
+    if not (_private(directory, True) and _private(path, False)):
+        return None
+    try:
+        blob = path.read_bytes()
+        header = CACHE_FORMAT + digest.encode() + b"\n"
+        if not blob.startswith(header):
+            return None
+        data = pickle.loads(blob[len(header) :])
+    except Exception:  # noqa: BLE001 (unpickling junk can raise anything: ignore it, rebuild)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cache_store(digest: str, data: dict) -> None:
+    directory = cache_dir()
+    if directory is None:
+        return
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(directory, True):
+            return
+        blob = CACHE_FORMAT + digest.encode() + b"\n" + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(tmp, directory / f"{digest}.pickle")
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (OSError, pickle.PicklingError, RecursionError):
+        return  # a read-only or full cache directory only costs speed

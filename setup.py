@@ -1,0 +1,43 @@
+"""Packaging for openapi-client-openai: the Python mirror of Perl's OpenAPI::Client::OpenAI."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="openapi-client-openai",
+    version="0.1.0",
+    description=(
+        "Perl-compatible OpenAI client: OpenAPI::Client::OpenAI's calls, requests and "
+        "errors in Python, with the real Perl client side by side"
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["openapi_client_openai*", "perl_compat*", "OpenAPI*"]),
+    package_data={
+        "openapi_client_openai": ["data/*.yaml"],
+        "perl_compat": ["perl/*.pl", "perl/*/*.pm", "perl/*/*/*.pm"],
+    },
+    install_requires=[
+        "requests>=2.25",
+        "PyYAML>=5.4",
+        "markdown-it-py>=2.0",
+        "cffi>=1.15",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6", "jsonschema>=4.18"],
+    },
+    entry_points={
+        "console_scripts": ["openapi-client-openai=openapi_client_openai.cli:main"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Perl",
+        "License :: OSI Approved :: MIT License",
+        "Topic :: Software Development :: Libraries",
+    ],
+)
