@@ -25,12 +25,18 @@ ordinary die. ``CORE::exit`` and ``POSIX::_exit`` still end the whole process: r
 code that may call them through the perl subprocess bridge instead.
 
 Signals: Perl installs OS-level handlers behind Python's back (SIGFPE ignored at
-start-up; ``%SIG`` assignments; XS modules such as EV). Python's dispositions are
-put back after start-up, after ``use()``, after any call that loaded modules and at
-``close()``; ``restore_signal_handlers()`` does it on demand. During a call made from
-the main thread, Perl's SIGINT handler is swapped in so Ctrl-C stops the Perl code
-(at the next op boundary, Perl's "safe signals"); Python's handler is swapped back
-afterwards and the signal is re-raised to it, so by default ``KeyboardInterrupt``.
+start-up; ``%SIG`` assignments; XS modules). Start-up puts every disposition back as
+it was; after ``use()``, after any call that loaded modules, at ``close()`` and on
+``restore_signal_handlers()``, changes made by Perl (its C handler, SIG_DFL or
+SIG_IGN) are reverted while those made on Python's side (``signal.signal``,
+faulthandler) are kept. Between those points a ``%SIG`` handler set by Perl code
+stays in force. XS modules with their own C handlers are not recognised as Perl's:
+EV's SIGCHLD handler reaps every child process, which is why ``MOJO_REACTOR`` is set
+to the Poll reactor before start-up. During a call made from the main thread, Perl's
+SIGINT handler is swapped in so Ctrl-C stops the Perl code (at the next op boundary:
+Perl's "safe signals"); Python's handler is swapped back afterwards and the signal is
+re-raised to it, so by default ``KeyboardInterrupt``; a Python handler that returns
+leaves a :class:`PerlError` ("Interrupted (SIGINT)") since the Perl call was aborted.
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ class Interpreter:
         self._saved_sigint = self._signals.new()
         self._saved_sigint_handler = self._signals.handler_view(self._saved_sigint)
         self._perl_sigint: Any = None
-        self._python_signals: dict[int, Any] = {}
+        self._python_signals: dict[int, _Disposition] = {}
         self._python_handler = 0
         self._keepalive: list[Any] = []
         self._perl: Any = None
@@ -275,7 +281,7 @@ class Interpreter:
         if status != 0:
             lib.perl_destruct(perl)
             lib.perl_free(perl)
-            self._restore_signal_handlers()
+            self._restore_signal_handlers(exact=True)
             raise PerlUnavailable(f"perl_parse/perl_run failed with status {status}")
         self._perl = perl
         _running = self
@@ -291,7 +297,7 @@ class Interpreter:
             self._destroy()
             raise
         finally:
-            self._restore_signal_handlers()
+            self._restore_signal_handlers(exact=True)
 
     def _strings(self, items: list[bytes]) -> Any:
         buffers = [self._ffi.new("char[]", item) for item in items]
@@ -458,42 +464,73 @@ class Interpreter:
         if main_thread:
             signal.raise_signal(signal.SIGINT)
 
-    def _snapshot_signals(self) -> dict[int, Any]:
+    def _snapshot_signals(self) -> dict[int, _Disposition]:
+        """Python's side of every signal: the OS disposition and the Python-level handler."""
         snapshot = {}
         for signum in range(1, signal.NSIG):
             action = self._signals.read(signum)
             if action is not None:
-                snapshot[signum] = action
-        if callable(signal.getsignal(signal.SIGINT)) and signal.SIGINT in snapshot:
-            self._python_handler = self._signals.handler(snapshot[signal.SIGINT])
+                snapshot[signum] = _Disposition(action, _python_level(signum))
+        if callable(snapshot.get(signal.SIGINT, _NO_DISPOSITION).python):
+            self._python_handler = self._signals.handler(snapshot[signal.SIGINT].action)
         return snapshot
 
-    def _restore_signal_handlers(self) -> None:
-        """Make each OS disposition match what Python's signal module believes it is."""
-        main_thread = threading.get_ident() == _MAIN_THREAD_ID
-        for signum, before in self._python_signals.items():
-            try:
-                wanted = signal.getsignal(signum)
-            except (ValueError, OSError):
-                continue
-            current = self._signals.read(signum)
-            if wanted is None or current is None:  # handler set from C: not ours to judge
-                continue
-            expected = self._expected_handler(wanted)
-            if expected is not None and self._signals.handler(current) == expected:
-                continue
-            if main_thread:
-                signal.signal(signum, wanted)  # re-installs Python's OS-level handler
-            elif expected is not None and self._signals.handler(before) == expected:
-                self._signals.write(signum, before)
+    def _restore_signal_handlers(self, exact: bool = False) -> None:
+        """Undo the OS-level signal changes Perl made; keep those made on Python's side.
 
-    def _expected_handler(self, wanted: Any) -> int | None:
-        """The OS handler address Python installs for ``wanted`` (None: not known here)."""
-        if wanted == signal.SIG_DFL:
+        ``exact`` (after start-up) puts every disposition back as it was just before.
+        Otherwise each change since the last check is attributed: Perl's C handler,
+        SIG_DFL or SIG_IGN behind an unchanged Python-level handler are Perl's doing
+        and are reverted; a new Python-level handler (``signal.signal``) or a foreign
+        C handler (faulthandler, ...) is Python's side and becomes the reference.
+        """
+        main_thread = threading.get_ident() == _MAIN_THREAD_ID
+        perl_handler = self._signals.handler(self._perl_sigint) if self._perl_sigint is not None else None
+        for signum, reference in self._python_signals.items():
+            current = self._signals.read(signum)
+            if current is None:
+                continue
+            handler = self._signals.handler(current)
+            if handler == self._signals.handler(reference.action):
+                continue
+            python_level = _python_level(signum)
+            if exact or (
+                python_level is reference.python and (handler == perl_handler or handler in (0, 1))
+            ):
+                self._signals.write(signum, reference.action)
+                continue
+            if python_level is not reference.python and handler != self._expected_handler(python_level):
+                if not main_thread:
+                    continue  # only the main thread may call signal.signal; try again later
+                signal.signal(signum, python_level)  # re-installs Python's own OS-level handler
+                current = self._signals.read(signum) or current
+            self._python_signals[signum] = _Disposition(current, python_level)
+
+    def _expected_handler(self, python_level: Any) -> int | None:
+        """The OS handler address Python installs for a Python-level handler (None: unknown)."""
+        if python_level == signal.SIG_DFL:
             return 0
-        if wanted == signal.SIG_IGN:
+        if python_level == signal.SIG_IGN:
             return 1
         return self._python_handler or None
+
+
+@dataclass(frozen=True)
+class _Disposition:
+    """One signal as Python's side had it: raw ``struct sigaction`` and the Python-level handler."""
+
+    action: Any
+    python: Any
+
+
+_NO_DISPOSITION = _Disposition(None, None)
+
+
+def _python_level(signum: int) -> Any:
+    try:
+        return signal.getsignal(signum)
+    except (ValueError, OSError):
+        return None
 
 
 _sys_initialised = False

@@ -446,14 +446,49 @@ def test_sigint_goes_to_a_custom_python_handler(perl: Interpreter) -> None:
 def test_perl_does_not_keep_the_signal_handlers_it_installs(perl: Interpreter) -> None:
     signals = load_libperl().signals
     assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
-    assert signal.getsignal(signal.SIGFPE) == signal.SIG_DFL
-    assert signals.handler(signals.read(signal.SIGFPE)) == 0  # Perl ignores SIGFPE at start-up
     perl.eval("$SIG{USR1} = sub { 1 }; 1")
-    assert signals.handler(signals.read(signal.SIGUSR1)) not in (0, 1)
+    assert signals.handler(signals.read(signal.SIGUSR1)) not in (0, 1)  # Perl's, until a restore point
     perl.restore_signal_handlers()
     assert signals.handler(signals.read(signal.SIGUSR1)) == 0
     perl.eval("$SIG{USR1} = sub { 1 }; require Text::Abbrev; 1")
-    assert signals.handler(signals.read(signal.SIGUSR1)) == 0  # a module load triggers the restore
+    assert signals.handler(signals.read(signal.SIGUSR1)) == 0  # a module load is a restore point
+
+
+def test_python_handlers_installed_after_start_up_survive_restores(perl: Interpreter) -> None:
+    signals = load_libperl().signals
+    received: list[int] = []
+    previous = signal.signal(signal.SIGUSR2, lambda signum, frame: received.append(signum))
+    try:
+        pythons_c_handler = signals.handler(signals.read(signal.SIGUSR2))
+        perl.restore_signal_handlers()  # Python's new handler is adopted, not reverted
+        assert signals.handler(signals.read(signal.SIGUSR2)) == pythons_c_handler
+        perl.eval("$SIG{USR2} = 'IGNORE'; 1")
+        assert signals.handler(signals.read(signal.SIGUSR2)) == 1
+        perl.restore_signal_handlers()  # ... and Perl's later change is reverted
+        assert signals.handler(signals.read(signal.SIGUSR2)) == pythons_c_handler
+        os.kill(os.getpid(), signal.SIGUSR2)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert received == [signal.SIGUSR2]
+
+
+def test_start_up_keeps_c_level_handlers_such_as_faulthandlers() -> None:
+    done = _run_python(
+        """
+        import faulthandler, signal
+        from perl_compat._ffi import load_libperl
+        from perl_compat.interpreter import get_interpreter
+        faulthandler.enable()
+        signals = load_libperl().signals
+        watched = (signal.SIGFPE, signal.SIGSEGV, signal.SIGINT, signal.SIGPIPE)
+        before = [signals.handler(signals.read(signum)) for signum in watched]
+        get_interpreter().use("Mojo::IOLoop")  # start-up ignores SIGFPE; Mojo::IOLoop sets $SIG{PIPE}
+        after = [signals.handler(signals.read(signum)) for signum in watched]
+        print(before == after, before[0] not in (0, 1))
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
 
 
 # -- life cycle (in fresh processes) -----------------------------------------------------------
