@@ -1,0 +1,374 @@
+"""Build the request OpenAPI::Client would build for a call, and validate it; no I/O.
+
+The URL, query string, headers and body bytes follow Mojolicious to the byte
+(Mojo::URL, Mojo::Parameters, Mojo::UserAgent::Transactor's generators), since
+"the same call puts the same request on the wire" is the product. Hand-written for
+that reason: ``requests`` and ``urllib`` escape differently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
+from .message import Headers, Request
+from .operations import Operation
+from .perl_data import encode_json, perl_str, perlify
+from .validation import DEFAULT_COERCE, OperationValidator, query_values, truthy
+
+USER_AGENT = "Mojo-OpenAPI (Python)"
+GENERATORS = ("json", "form", "multipart")
+# OpenAPI::Client looks for a body among the content in this order ('body', then
+# the registered generators sorted by name); we also pick the one sent this way.
+BODY_SOURCES = ("body", "file_upload", "form", "json", "multipart")
+
+_PATH_SAFE = "-._~!$&'()*+,;=:@"
+_PLACEHOLDER = re.compile(r"\{([-\w]+)\}")
+
+
+class UnknownContent(TypeError):
+    """A content keyword that is neither a generator nor ``body``."""
+
+
+def path_escape(text: str) -> str:
+    """Mojo::Path's escaping of one segment (UTF-8, RFC 3986 sub-delims kept)."""
+    return urllib.parse.quote(text.encode("utf-8", "surrogatepass"), safe=_PATH_SAFE)
+
+
+def form_escape(text: str) -> str:
+    """Mojo::Parameters' escaping: only ``*-._`` and alphanumerics kept, space as ``+``."""
+    quoted = urllib.parse.quote(text.encode("utf-8", "surrogatepass"), safe="*-._")
+    return quoted.replace("~", "%7E").replace("%20", "+")
+
+
+def encode_pairs(pairs: Iterable[tuple[str, str]]) -> str:
+    return "&".join(f"{form_escape(name)}={form_escape(value)}" for name, value in pairs)
+
+
+class URL:
+    """A URL split the way Mojo::URL splits it: mutable, and ready to take route segments.
+
+    ``client.base_url`` is one of these (Perl's is a Mojo::URL you can change in
+    place); every request works on a copy.
+    """
+
+    def __init__(self, url: str | URL = "") -> None:
+        if isinstance(url, URL):
+            url = str(url)
+        split = urllib.parse.urlsplit(url)
+        self.scheme = split.scheme.lower()
+        self.host = split.hostname or ""
+        self.port = split.port
+        self.path = split.path
+        self.raw_query = split.query  # kept verbatim until a parameter touches the query
+        self.query: list[tuple[str, str]] | None = None
+        self.fragment = split.fragment
+
+    @property
+    def path(self) -> str:
+        path = "/".join(path_escape(part) for part in self.parts)
+        if self.leading_slash:
+            path = "/" + path
+        if self.trailing_slash:
+            path += "/"
+        return path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        # Mojo::Path: unescape, then remember the slashes around the segments.
+        path = urllib.parse.unquote(value, errors="surrogateescape")
+        self.leading_slash = path.startswith("/")
+        path = path[1:] if self.leading_slash else path
+        self.trailing_slash = path.endswith("/")
+        path = path[:-1] if self.trailing_slash else path
+        self.parts = path.split("/") if path else []
+
+    def clone(self) -> URL:
+        copy = URL.__new__(URL)
+        copy.__dict__.update(self.__dict__)
+        copy.parts = list(self.parts)
+        copy.query = None if self.query is None else list(self.query)
+        return copy
+
+    def pairs(self) -> list[tuple[str, str]]:
+        if self.query is None:
+            self.query = []
+            for pair in self.raw_query.split("&") if self.raw_query else []:
+                match = re.match(r"^([^=]+)(?:=(.*))?$", pair, re.S)
+                if match:
+                    name, value = (urllib.parse.unquote_plus(x or "") for x in match.groups())
+                    self.query.append((name, value))
+        return self.query
+
+    def set_param(self, name: str, values: list) -> None:
+        """Mojo::Parameters' ``param($name => [...])``: replace, undef values as ''."""
+        pairs = [pair for pair in self.pairs() if pair[0] != name]
+        pairs += [(name, perl_str(v)) for v in values]
+        self.query = pairs
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port is None else f"{host}:{self.port}"
+
+    def __str__(self) -> str:
+        path = self.path
+        query = self.raw_query if self.query is None else encode_pairs(self.query)
+        if query:
+            path += "?" + query
+        url = f"{self.scheme}:" if self.scheme else ""
+        if self.host:
+            url += "//" + self.authority
+            if path and not path.startswith(("/", "?")):
+                path = "/" + path
+        url += path
+        if self.fragment:
+            url += "#" + urllib.parse.quote(self.fragment, safe="-._~!$&'()*+,;=:@/?")
+        return url
+
+    def __repr__(self) -> str:
+        return f"URL({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (URL, str)):
+            return str(self) == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def fill_path(template: str, params: dict) -> list[str]:
+    """OpenAPI::Client's path: each non-empty segment with ``{name}`` replaced, unescaped."""
+
+    def value(match: re.Match) -> str:
+        return perl_str(params.get(match.group(1)))
+
+    return [_PLACEHOLDER.sub(value, segment) for segment in template.split("/") if segment]
+
+
+class Built:
+    """A request ready to send, or the errors that stop it."""
+
+    __slots__ = ("errors", "request")
+
+    def __init__(self, request: Request, errors: list[dict]) -> None:
+        self.request = request
+        self.errors = errors
+
+
+def build(
+    operation: Operation,
+    validator: OperationValidator,
+    base_url: URL,
+    params: dict | None,
+    content: dict,
+    generators: tuple = GENERATORS,
+    coerce: frozenset = DEFAULT_COERCE,
+) -> Built:
+    """The request for one call (and its validation errors), as OpenAPI::Client builds it."""
+    for name in content:
+        if name != "body" and name not in generators:
+            raise UnknownContent(
+                f"unknown content generator {name!r} for {operation.operation_id}; "
+                f"expected one of: body, {', '.join(sorted(generators))}"
+            )
+    params = perlify(params if params is not None else {})
+    raw_body = content.get("body")
+    content = {
+        name: (perlify(value, f"/{name}") if name != "body" else _raw_body_value(value))
+        for name, value in content.items()
+    }
+
+    url = base_url.clone()
+    url.parts += fill_path(operation.path, params)
+    headers = Headers()
+    for param in operation.parameters:
+        where, name = param.get("in"), perl_str(param.get("name"))
+        if where == "query":
+            url.set_param(name, query_values(params, name))
+        elif where == "header":
+            for value in query_values(params, name):
+                headers.add(name, _header_value(name, value))
+
+    body_exists = False
+    if operation.request_body is not None:
+        if "body" in params:
+            content["json"] = params["body"]
+            for other in [k for k in content if k != "json"]:
+                del content[other]  # deviation: Perl's pick here depends on hash order
+        else:
+            for source in BODY_SOURCES:
+                if source in content and (source == "body" or source in generators):
+                    params["body"] = content[source]
+                    break
+        body_exists = truthy(params.get("body"))
+
+    errors = validator.validate(params, body_exists, coerce)
+    method = operation.method.upper()
+    if errors:
+        return Built(Request(method, str(url), env={"operationId": operation.operation_id}), errors)
+
+    if "User-Agent" not in headers:
+        headers.add("User-Agent", USER_AGENT)
+    if "Accept-Encoding" not in headers:
+        headers.add("Accept-Encoding", "gzip")
+    body = b""
+    if raw_body is not None:
+        if not isinstance(raw_body, (str, bytes, bytearray)):
+            raise TypeError("a raw body (content 'body') must be str or bytes; use json= for data")
+        body = raw_body.encode("utf-8", "surrogatepass") if isinstance(raw_body, str) else bytes(raw_body)
+    else:
+        for source in BODY_SOURCES[1:]:
+            if source in content:
+                body = _generate(source, content[source], method, url, headers)
+                break
+    return Built(Request(method, str(url), headers, body, {"operationId": operation.operation_id}), [])
+
+
+def _raw_body_value(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return perlify(value, "/body")
+
+
+def _header_value(name: str, value: Any) -> str:
+    text = perl_str(value)
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"Invalid characters in {name} header")  # Mojo::Headers croaks the same
+    return text
+
+
+def _content_type(headers: Headers, value: str) -> None:
+    if "Content-Type" not in headers:
+        headers.add("Content-Type", value)
+
+
+def _generate(name: str, value: Any, method: str, url: URL, headers: Headers) -> bytes:
+    if name == "json":
+        _content_type(headers, "application/json")
+        return encode_json(value)
+    if name == "file_upload":
+        # OpenAPI::Client::OpenAI: {file => $path, %fields} -> multipart, the file by path.
+        if not isinstance(value, dict):
+            raise TypeError("file_upload expects a mapping such as {'file': path, 'purpose': ...}")
+        return _form({**value, "file": {"file": value.get("file")}}, method, url, headers)
+    if name == "form":
+        if not isinstance(value, dict):
+            raise TypeError("form expects a mapping of field names to values")
+        return _form(value, method, url, headers)
+    if not isinstance(value, list):
+        raise TypeError("multipart expects a list of parts")
+    boundary = _boundary()
+    _content_type(headers, f"multipart/mixed; boundary={boundary}")
+    return _multipart(_parts(None, value), boundary)
+
+
+def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
+    """Mojo::UserAgent::Transactor's ``_form``: uploads force multipart/form-data."""
+    uploads = any(
+        isinstance(v, dict)
+        for value in form.values()
+        for v in (value if isinstance(value, list) else [value])
+    )
+    if uploads or "multipart/form-data" in (headers.content_type or "").lower():
+        parts = []
+        for name in sorted(form):
+            values = form[name]
+            if values is None:
+                continue
+            parts += _parts(name, values if isinstance(values, list) else [values])
+        boundary = _boundary()
+        _content_type(headers, "multipart/form-data")
+        content_type = headers.get("Content-Type") or ""
+        if "boundary=" not in content_type:
+            headers.set("Content-Type", f"{content_type}; boundary={boundary}")
+        else:
+            boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip('"')
+        return _multipart(parts, boundary)
+    pairs = []
+    for name in sorted(form):
+        value = form[name]
+        if isinstance(value, list):
+            pairs += [(name, perl_str(v)) for v in value]
+        elif value is not None:
+            pairs.append((name, perl_str(value)))
+    if method in ("GET", "HEAD"):
+        for name in sorted(form):  # Mojo::Parameters' merge replaces same-named pairs
+            value = form[name]
+            url.set_param(name, [] if value is None else value if isinstance(value, list) else [value])
+        return b""
+    _content_type(headers, "application/x-www-form-urlencoded")
+    return encode_pairs(pairs).encode("ascii")
+
+
+def _parts(name: str | None, values: list) -> list[tuple[list[tuple[str, str]], bytes]]:
+    """Mojo's ``_parts``: (headers, content) per value; a mapping is a file or a custom part."""
+    parts = []
+    for value in values:
+        part_headers: dict[str, tuple[str, str]] = {}
+        filename = None
+        if isinstance(value, dict):
+            value = dict(value)
+            data = b""
+            upload = value.pop("file", None)
+            if truthy(upload):
+                path = perl_str(upload)
+                data = _read_upload(path)
+                value.setdefault("filename", os.path.basename(path))
+            elif value.get("content") is not None:
+                data = _bytes(value.pop("content"))
+            filename = value.pop("filename", None)
+            for key, header in value.items():
+                if header is not None:
+                    part_headers.setdefault(key.lower(), (_canonical(key), perl_str(header)))
+            if name is not None:
+                shown = perl_str(filename) if filename is not None else name
+                filename = shown.replace('"', "%22")
+        else:
+            data = _bytes(value)
+        if name is not None and "content-disposition" not in part_headers:
+            disposition = f'form-data; name="{name.replace(chr(34), "%22")}"'
+            if filename is not None:
+                disposition += f'; filename="{filename}"'
+            part_headers["content-disposition"] = ("Content-Disposition", disposition)
+        parts.append(([part_headers[key] for key in sorted(part_headers)], data))
+    return parts
+
+
+def _canonical(name: str) -> str:
+    # Mojo::Headers prints the headers it knows in their usual case, others as first given.
+    known = {"content-type": "Content-Type", "content-disposition": "Content-Disposition"}
+    return known.get(name.lower(), name)
+
+
+def _multipart(parts: list[tuple[list[tuple[str, str]], bytes]], boundary: str) -> bytes:
+    """Mojo::Content::MultiPart's layout: CRLF everywhere, ``--boundary--`` to close."""
+    out = bytearray()
+    for part_headers, data in parts:
+        out += f"--{boundary}\r\n".encode()
+        for key, value in part_headers:
+            out += f"{key}: {value}\r\n".encode("utf-8", "surrogatepass")
+        out += b"\r\n" + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
+def _bytes(value: Any) -> bytes:
+    return perl_str(value).encode("utf-8", "surrogatepass")
+
+
+def _read_upload(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise FileNotFoundError(f"cannot read upload file {path!r}: {exc.strerror}") from None
+
+
+def _boundary() -> str:
+    return secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
