@@ -1,11 +1,38 @@
 """openapi_client_openai: Perl's OpenAPI::Client::OpenAI, call for call, in Python.
 
-    from openapi_client_openai import OpenAI
-    client = OpenAI()                      # OPENAI_API_KEY must be set, as in Perl
-    tx = client.getRun(thread_id="thread_abc123", run_id="run_abc123")
-    tx.res.json("/status")
+from openapi_client_openai import OpenAI
+client = OpenAI()                      # OPENAI_API_KEY must be set, as in Perl
+tx = client.getRun(thread_id="thread_abc123", run_id="run_abc123")
+tx.res.json("/status")
 """
 
 from __future__ import annotations
 
+from .client import Client
+from .errors import (
+    EncodeError,
+    MissingAPIKey,
+    NoSuchOperation,
+    OpenAPIClientError,
+    SpecError,
+    TransportError,
+)
+from .openai import OpenAI
+from .promise import Promise, PromiseRejected
+from .transaction import Transaction
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "EncodeError",
+    "MissingAPIKey",
+    "NoSuchOperation",
+    "OpenAI",
+    "OpenAPIClientError",
+    "Promise",
+    "PromiseRejected",
+    "SpecError",
+    "Transaction",
+    "TransportError",
+]

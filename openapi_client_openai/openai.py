@@ -1,0 +1,58 @@
+"""OpenAI: OpenAPI::Client::OpenAI's layer over the generated client.
+
+It reads ``OPENAI_API_KEY`` once, at construction (and refuses to start without it,
+with Perl's message), adds ``Authorization: Bearer ...`` (and ``OpenAI-Beta:
+assistants=v2`` with ``assistants=True``) when each request starts, so they win over
+headers set in ``after_build_tx``, and adds the ``file_upload`` content generator:
+``{'file': path, **fields}`` sent as multipart/form-data.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .client import Client
+from .errors import MissingAPIKey
+from .spec import Spec, SpecSource, load_spec
+from .transaction import Transaction
+
+
+class OpenAI(Client):
+    """Perl's ``OpenAPI::Client::OpenAI->new($spec, %attrs)``; the spec is optional."""
+
+    generators = (*Client.generators, "file_upload")
+
+    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> OpenAI:
+        if not os.environ.get("OPENAI_API_KEY"):
+            raise MissingAPIKey()  # checked before the spec is read, as in Perl
+        return super().__new__(cls, spec, *args, **attrs)
+
+    def __init__(
+        self, spec: SpecSource | Spec = None, *args: Any, assistants: bool = False, **attrs: Any
+    ) -> None:
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise MissingAPIKey()
+        if args and isinstance(args[0], dict) and "assistants" in args[0]:
+            options = dict(args[0])
+            assistants = bool(options.pop("assistants"))
+            args = (options, *args[1:])
+        super().__init__(spec, *args, **attrs)
+        self._request_headers = [("Authorization", f"Bearer {key}")]
+        if assistants:
+            self._request_headers.append(("OpenAI-Beta", "assistants=v2"))
+        self.on("start", _add_openai_headers)
+
+    @classmethod
+    def _load_spec(cls, spec: SpecSource | Spec) -> Spec:
+        return load_spec(spec)  # None: OPENAI_OPENAPI_SPEC, an installed Perl dist, or ours
+
+    @property
+    def assistants(self) -> bool:
+        return any(name == "OpenAI-Beta" for name, _ in self._request_headers)
+
+
+def _add_openai_headers(client: OpenAI, tx: Transaction) -> None:
+    for name, value in client._request_headers:
+        tx.req.headers.set(name, value)
