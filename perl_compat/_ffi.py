@@ -35,6 +35,7 @@ from .errors import PerlUnavailable
 
 __all__ = [
     "GV_ADD",
+    "SV_GMAGIC",
     "Libperl",
     "PerlBuild",
     "SignalActions",
@@ -44,6 +45,8 @@ __all__ = [
 
 # perl's gv.h: create the glob when it does not exist yet (for Perl_get_sv).
 GV_ADD = 0x01
+# perl's sv.h: sv_setsv_flags runs get-magic on the source, as sv_setsv does.
+SV_GMAGIC = 2
 
 # The C declarations are copied from perl 5.36's proto.h. With MULTIPLICITY every
 # Perl_ function takes the interpreter (pTHX) as first argument; perl_* and
@@ -75,6 +78,7 @@ SV *Perl_eval_pv(PerlInterpreter *my_perl, const char *p, int32_t croak_on_error
 char *Perl_sv_2pv_flags(PerlInterpreter *my_perl, SV *sv, size_t *lp, uint32_t flags);
 SV *Perl_get_sv(PerlInterpreter *my_perl, const char *name, int32_t flags);
 void Perl_sv_setpvn(PerlInterpreter *my_perl, SV *sv, const char *ptr, size_t len);
+void Perl_sv_setsv_flags(PerlInterpreter *my_perl, SV *dsv, SV *ssv, int32_t flags);
 CV *Perl_newXS(PerlInterpreter *my_perl, const char *name, XSUBADDR_t subaddr, const char *filename);
 void boot_DynaLoader(PerlInterpreter *my_perl, CV *cv);
 """

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._ffi import GV_ADD, Libperl, load_libperl
+from ._ffi import GV_ADD, SV_GMAGIC, Libperl, load_libperl
 from .errors import PerlCompatError, PerlError, PerlExit, PerlUnavailable, PerlWarning
 
 __all__ = ["Availability", "Interpreter", "available", "get_interpreter"]
@@ -80,7 +80,7 @@ use strict;
 use warnings;
 use Scalar::Util ();
 
-our ($IN, @WARNINGS, $INTERRUPTED, $MODULES);
+our ($IN, $ERROR, @WARNINGS, $INTERRUPTED, $MODULES);
 
 {
     package PerlCompat::Exit;
@@ -145,7 +145,8 @@ sub _call {
 }
 
 # Reached when our own entry code died outside its evals (a signal between ops).
-sub _failure { return _envelope(0, undef, $@) }
+# $ERROR is $@ saved from C: see Interpreter._run_fixed.
+sub _failure { return _envelope(0, undef, $ERROR) }
 
 sub _use {
     my ($what) = @_;
@@ -408,6 +409,8 @@ class Interpreter:
             finally:
                 if swapped:
                     self._signals.write(signal.SIGINT, self._saved_sigint)
+            if not raw:  # only if PerlCompat itself was broken by the code it ran
+                raise PerlError(f"PerlCompat: no reply from Perl: {self._last_error()}")
             kind, value, perl_warnings, modules_loaded = json.loads(raw.decode("utf-8"))
             if perl_warnings:
                 self.warnings.extend(perl_warnings)
@@ -438,13 +441,20 @@ class Interpreter:
         try:
             result = lib.Perl_eval_pv(perl, code, 0)
             pointer = lib.Perl_sv_2pv_flags(perl, result, self._length, _SV_UNDEF_RETURNS_NULL)
-            return None if pointer == self._ffi.NULL else self._libperl.string(pointer, self._length[0])
+            if pointer != self._ffi.NULL:
+                return self._libperl.string(pointer, self._length[0])
+            # The code died outside its own evals. Every eval clears $@ as it starts,
+            # so keep the error in $PerlCompat::ERROR for the Perl code that reports it.
+            error = lib.Perl_get_sv(perl, b"PerlCompat::ERROR", GV_ADD)
+            lib.Perl_sv_setsv_flags(perl, error, lib.Perl_get_sv(perl, b"@", GV_ADD), SV_GMAGIC)
+            return None
         finally:
             lib.Perl_free_tmps(perl)
             lib.Perl_pop_scope(perl)
 
     def _last_error(self) -> str:
-        raw = self._run_fixed(b'my $e = $@; my $s = eval { "$e" }; defined $s ? $s : "?"', b"")
+        code = b'my $e = $PerlCompat::ERROR; my $s = eval { "$e" }; defined $s ? $s : "(unprintable)"'
+        raw = self._run_fixed(code, b"")
         return (raw or b"").decode("utf-8", "replace")
 
     # -- signals ------------------------------------------------------------------

@@ -232,6 +232,28 @@ def test_result_that_cannot_be_converted_is_a_perl_error(perl: Interpreter) -> N
         perl.eval(code)
 
 
+def test_a_die_outside_perl_compats_own_evals_is_still_reported(perl: Interpreter) -> None:
+    perl.eval(
+        r"""
+        $PerlCompatTest::entry = \&PerlCompat::_eval;
+        sub PerlCompatTest::restore_entry {
+            no warnings 'redefine';
+            *PerlCompat::_eval = $PerlCompatTest::entry;
+        }
+        no warnings 'redefine';
+        *PerlCompat::_eval = sub { die "entry broke\n" };
+        1;
+        """
+    )
+    try:
+        with pytest.raises(PerlError) as caught:
+            perl.eval("1")
+    finally:
+        perl.call("PerlCompatTest::restore_entry")
+    assert caught.value.message == "entry broke\n"
+    assert perl.eval("1") == 1
+
+
 def test_exit_raises_perl_exit_and_the_interpreter_goes_on(perl: Interpreter) -> None:
     with pytest.raises(PerlExit) as caught:
         perl.eval("exit(3)")
