@@ -33,6 +33,12 @@ setup(
     },
     entry_points={
         "console_scripts": ["openapi-client-openai=openapi_client_openai.cli:main"],
+        # perl_compat plugs the side-by-side commands into our CLI, so that
+        # openapi_client_openai itself never imports perl_compat.
+        "openapi_client_openai.commands": [
+            "compare = perl_compat.compare:main_compare",
+            "compare-call = perl_compat.compare:compare",
+        ],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -1,0 +1,257 @@
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,compare} ...``.
+
+The only module that prints or reads argv. User errors are one line on stderr and a
+non-zero exit, never a traceback. ``compare`` comes from the ``perl_compat``
+distribution through the ``openapi_client_openai.commands`` entry point, so this
+package never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Any, TextIO
+
+from .errors import OpenAPIClientError
+from .perl_data import perl_str
+
+PROG = "openapi-client-openai"
+DEMO_KEY = "sk-demo-not-a-real-key"  # the mock server accepts anything; no real key needed
+DEMO_CALLS = (
+    ("getRun", {"thread_id": "thread_abc123", "run_id": "run_abc123"}),
+    (
+        "modifyRun",
+        {
+            "thread_id": "thread_abc123",
+            "run_id": "run_abc123",
+            "body": {"metadata": {"user_id": "user_abc123"}},
+        },
+    ),
+)
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line with exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "compare":
+        command = plugin("compare")
+        if command is None:
+            return _fail("compare needs perl_compat (pip install the full distribution)", 2)
+        return int(command(args[1:]))
+    parser = _parser()
+    try:
+        options = parser.parse_args(args)
+    except SystemExit as exc:  # argparse already printed the one-line reason
+        return int(exc.code or 0)
+    try:
+        return int(options.run(options))
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except (OpenAPIClientError, OSError, ValueError, TypeError) as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return status
+
+
+def plugin(name: str) -> Callable | None:
+    """A command another distribution registered under ``openapi_client_openai.commands``."""
+    try:
+        found = metadata.entry_points(group="openapi_client_openai.commands")
+    except TypeError:  # Python 3.9's entry_points() takes no arguments
+        found = metadata.entry_points().get("openapi_client_openai.commands", [])
+    for entry in found:
+        if entry.name == name:
+            try:
+                return entry.load()
+            except ImportError:
+                return None
+    return None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Perl's OpenAPI::Client::OpenAI, from Python.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    call = commands.add_parser("call", help="call one operation and print the response JSON")
+    call.add_argument("operation", help="operationId (getRun), alias (get_run) or kebab-case id")
+    call.add_argument("params", nargs="*", metavar="key=value", help="params; key:=JSON for typed values")
+    call.add_argument("--body", help="the JSON request body")
+    call.add_argument("--spec", help="spec path or URL (default: discovery, as OpenAI() does)")
+    call.add_argument("--base-url", help="send to this URL instead of the spec's server")
+    call.add_argument("--assistants", action="store_true", help="add OpenAI-Beta: assistants=v2")
+    call.set_defaults(run=run_call)
+
+    mock = commands.add_parser("mock", help="serve the spec's examples on 127.0.0.1")
+    mock.add_argument("--spec")
+    mock.add_argument("--port", type=int, default=0)
+    mock.add_argument("--lifetime", type=float, default=600.0, help="seconds before it stops (default 600)")
+    mock.set_defaults(run=run_mock)
+
+    demo = commands.add_parser(
+        "demo", help="getRun and modifyRun against the mock server, Perl beside Python"
+    )
+    demo.add_argument("--spec")
+    demo.set_defaults(run=run_demo)
+
+    docs = commands.add_parser("docs", help="write the POD/text/Markdown docs of a spec")
+    docs.add_argument("--spec")
+    docs.add_argument("--out", required=True)
+    docs.add_argument("--format", default="pod,text,md", help="comma-separated: pod,text,md")
+    docs.set_defaults(run=run_docs)
+    return parser
+
+
+def parse_params(items: Sequence[str], body: str | None) -> dict[str, Any]:
+    """``key=value`` (a string), ``key:=json`` (typed); a repeated key makes a list."""
+    params: dict[str, Any] = {}
+    for item in items:
+        equals = item.find("=")
+        if equals < 1:
+            raise UsageError(f"expected key=value or key:=json, got {item!r}")
+        typed = item[equals - 1] == ":"
+        name, raw = item[: equals - 1 if typed else equals], item[equals + 1 :]
+        if not name:
+            raise UsageError(f"expected key=value or key:=json, got {item!r}")
+        value = _json(raw, name) if typed else raw
+        if name in params:
+            previous = params[name]
+            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[name] = value
+    if body is not None:
+        params["body"] = _json(body, "--body")
+    return params
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what}: not valid JSON ({exc.msg})") from None
+
+
+def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .openai import OpenAI
+
+    params = parse_params(options.params, options.body)
+    client = OpenAI(options.spec, base_url=options.base_url, assistants=options.assistants)
+    tx = client.call(options.operation, params)
+    error = tx.error
+    if error and error.get("code") == 400 and not tx.is_sent:
+        for item in tx.res.json("/errors") or []:
+            print(f"{PROG}: {item['path']}: {item['message']}", file=sys.stderr)
+        return 1
+    if error and not error.get("code"):
+        return _fail(f"no response: {error['message']}", 1)
+    payload = tx.res.json()
+    out.write(
+        (json.dumps(payload, indent=2, ensure_ascii=False) if payload is not None else tx.res.text) + "\n"
+    )
+    return 1 if error else 0
+
+
+def run_mock(options: argparse.Namespace) -> int:
+    from .mock import main_mock
+
+    return int(main_mock(options.spec, port=options.port, lifetime=options.lifetime))
+
+
+def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .docgen import FORMATS, write_docs
+
+    formats = tuple(f.strip() for f in options.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"--format takes {', '.join(FORMATS)}; got {options.format!r}")
+    written = write_docs(options.spec, options.out, formats)
+    out.write(f"wrote {len(written)} files under {options.out}\n")
+    return 0
+
+
+def run_demo(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .mock import MockServer
+    from .openai import OpenAI
+
+    os.environ.setdefault("OPENAI_API_KEY", DEMO_KEY)
+    compare = plugin("compare-call")
+    with MockServer(options.spec) as server:
+        client = OpenAI(options.spec, base_url=server.base_url)
+        out.write(f"mock server: {server.base_url} (no API key or internet needed)\n")
+        status = 0
+        for operation, params in DEMO_CALLS:
+            out.write("\n" + "=" * 72 + "\n")
+            out.write(f"Perl:   {perl_call(operation, params)}\n")
+            out.write(f"Python: {python_call(operation, params)}\n")
+            tx = client.call(operation, dict(params))
+            out.write(f"sent:     {tx.req.method} {tx.req.url}\n")
+            if tx.req.body:
+                out.write(f"          {tx.req.body.decode('utf-8', 'replace')}\n")
+            out.write(f"received: {tx.res.code} {tx.res.message}\n")
+            out.write(_summary(tx.res.json()) + "\n")
+            if compare is None:
+                out.write("Perl side: not available (perl_compat is not installed)\n")
+                continue
+            try:
+                result = compare(operation, params, spec=options.spec, base_url=server.base_url)
+            except Exception as exc:  # noqa: BLE001 (the Python half of the demo still stands)
+                out.write(f"Perl side: not available ({exc})\n")
+                continue
+            out.write(
+                "Perl and Python sent the same request and got the same result: "
+                f"{'yes' if result.same else 'NO'}\n"
+            )
+            if not result.same:
+                out.write(result.diff() + "\n")
+                status = 1
+    return status
+
+
+def _summary(payload: Any) -> str:
+    if isinstance(payload, dict):
+        shown = {k: payload[k] for k in list(payload)[:6]}
+        more = ", ..." if len(payload) > 6 else ""
+        return "          " + json.dumps(shown, ensure_ascii=False)[:-1] + more + "}"
+    return f"          {payload!r}"
+
+
+def perl_call(operation: str, params: dict) -> str:
+    """How the same call reads in Perl."""
+    return (
+        f"$client->{operation}({_perl(params)});"
+        if operation.isidentifier()
+        else (f"$client->call('{operation}' => {_perl(params)});")
+    )
+
+
+def python_call(operation: str, params: dict) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    if operation.isidentifier() and all(k.isidentifier() for k in params):
+        return f"client.{operation}({args})"
+    return f"client.call({operation!r}, {params!r})"
+
+
+def _perl(value: Any) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k if k.isidentifier() else repr(k)} => {_perl(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_perl(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "Mojo::JSON::true" if value else "Mojo::JSON::false"
+    if value is None:
+        return "undef"
+    if isinstance(value, (int, float)):
+        return perl_str(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
