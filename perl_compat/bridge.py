@@ -1,0 +1,414 @@
+"""PerlClient: the real Perl OpenAI client, called like the Python one, answering in the same types.
+
+``PerlClient(spec, base_url=...).getRun(thread_id=t, run_id=r)`` makes the call with
+Perl's OpenAPI::Client (through ``perl/PerlCompat/Driver.pm``) and returns an
+``openapi_client_openai.transaction.Transaction`` built from what Perl sent and
+received, so one comparator serves both clients.
+
+Two ways to reach Perl, with identical results:
+
+* ``embedded``: libperl inside this process (``perl_compat.interpreter``);
+* ``subprocess``: a ``perl perl/driver.pl`` process speaking JSON lines, shared by
+  every PerlClient using the same ``perl``; every read is bounded by a timeout, a
+  hung driver is killed, and a dead one is restarted on the next call after a
+  clear error (its stderr tail included).
+
+``mode="auto"`` embeds where libperl can be loaded, else uses the subprocess.
+Data crosses as JSON: params and content must be JSON data (a raw ``body`` may be
+str or bytes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import collections
+import json
+import os
+import select
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Callable
+
+from openapi_client_openai.message import Headers, Request, Response
+from openapi_client_openai.transaction import Transaction
+
+from .errors import PerlCompatError, PerlError, PerlUnavailable
+
+__all__ = ["CONTENT_NAMES", "PerlClient", "PerlDriverError", "SubprocessDriver", "driver_for"]
+
+PERL_DIR = Path(__file__).resolve().with_name("perl")
+DRIVER_SCRIPT = PERL_DIR / "driver.pl"
+# Debian's JSON::Validator lacks the OAS 3.1 meta-schema; the project keeps a cache of it here.
+SHARED_JV_CACHE = Path(__file__).resolve().parent.parent.parent / "shared" / "perl-peer" / "jvcache"
+# Content generators a call may name (OpenAPI::Client's, plus the OpenAI layer's file_upload).
+CONTENT_NAMES = ("body", "file_upload", "form", "json", "multipart")
+DEFAULT_TIMEOUT = 60.0
+STDERR_LINES_KEPT = 200
+
+
+class PerlDriverError(PerlCompatError):
+    """The perl driver process hung or died; the next request starts a new one."""
+
+
+def perl_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment the Perl stack needs: a JSON::Validator cache and the Poll reactor."""
+    env = dict(os.environ if base is None else base)
+    if "JSON_VALIDATOR_CACHE_PATH" not in env and SHARED_JV_CACHE.is_dir():
+        env["JSON_VALIDATOR_CACHE_PATH"] = str(SHARED_JV_CACHE)
+    # EV would reap our children and cannot be torn down cleanly; Poll is plain Perl.
+    env["MOJO_REACTOR"] = "Mojo::Reactor::Poll"
+    return env
+
+
+# -- the two ways to reach PerlCompat::Driver ---------------------------------------------
+
+
+class SubprocessDriver:
+    """``perl driver.pl`` speaking JSON lines; thread-safe, restarted after a crash or hang."""
+
+    mode = "subprocess"
+
+    def __init__(self, perl: str = "perl", timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.perl = perl
+        self.timeout = timeout
+        self.generation = 0  # bumped at every (re)start: clients made before are gone
+        self._lock = threading.RLock()
+        self._process: subprocess.Popen | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self._buffer = b""
+        self._next_id = 0
+
+    def request(self, method: str, args: dict | None = None, timeout: float | None = None) -> Any:
+        """Send one request and wait (bounded) for its reply; Perl-side errors raise PerlError."""
+        with self._lock:
+            process = self._ensure_started()
+            self._next_id += 1
+            ident = self._next_id
+            line = json.dumps({"id": ident, "method": method, "args": args or {}}, allow_nan=False)
+            try:
+                assert process.stdin is not None
+                process.stdin.write(line.encode() + b"\n")
+                process.stdin.flush()
+            except OSError:
+                self._fail(f"the perl driver died before '{method}' could be sent")
+            reply = self._read_reply(ident, method, timeout if timeout is not None else self.timeout)
+        if "error" in reply:
+            raise PerlError(reply["error"])
+        return reply.get("result")
+
+    def stderr_tail(self) -> str:
+        return "".join(self._stderr)
+
+    def close(self) -> None:
+        """End the driver: EOF first (it exits by itself), then a kill if it lingers."""
+        with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            try:
+                if process.stdin:
+                    process.stdin.close()
+                process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                process.kill()
+                process.wait(timeout=5)
+            finally:
+                if process.stdout:
+                    process.stdout.close()
+
+    # -- internals ----------------------------------------------------------------
+
+    def _ensure_started(self) -> subprocess.Popen:
+        if self._process is not None and self._process.poll() is None:
+            return self._process
+        self._process = None
+        self._buffer = b""
+        self._stderr.clear()
+        try:
+            process = subprocess.Popen(
+                [self.perl, str(DRIVER_SCRIPT)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=perl_environment(),
+                cwd=str(PERL_DIR),
+            )
+        except OSError as exc:
+            raise PerlUnavailable(f"cannot start {self.perl!r}: {exc.strerror or exc}") from None
+        threading.Thread(target=self._drain_stderr, args=(process,), daemon=True).start()
+        self._process = process
+        self.generation += 1
+        return process
+
+    def _drain_stderr(self, process: subprocess.Popen) -> None:
+        assert process.stderr is not None
+        with process.stderr:
+            for raw in iter(process.stderr.readline, b""):
+                self._stderr.append(raw.decode("utf-8", "replace"))
+
+    def _read_reply(self, ident: int, method: str, timeout: float) -> dict:
+        process = self._process
+        assert process is not None and process.stdout is not None
+        fd = process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
+                try:
+                    reply = json.loads(line)
+                except ValueError:
+                    self._fail(f"the perl driver wrote a line that is not JSON: {line[:200]!r}")
+                if isinstance(reply, dict) and reply.get("id") == ident:
+                    return reply
+                continue  # a reply to nothing we are waiting for
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._fail(f"the perl driver did not answer '{method}' within {timeout:g} s", kill=True)
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                self._fail(f"the perl driver died while handling '{method}'")
+            self._buffer += chunk
+
+    def _fail(self, what: str, kill: bool = False) -> None:
+        process, self._process = self._process, None
+        status = None
+        if process is not None:
+            if kill:
+                process.kill()
+            try:
+                status = process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                status = process.wait(timeout=5)
+            if process.stdout:
+                process.stdout.close()
+        time.sleep(0.05)  # let the stderr thread collect the last words
+        tail = self.stderr_tail().strip()
+        detail = f" (exit status {status})" if status is not None else ""
+        detail += f"; its stderr ends with:\n{tail[-2000:]}" if tail else ""
+        raise PerlDriverError(f"{what}{detail}; the next call starts a new one")
+
+
+class EmbeddedDriver:
+    """PerlCompat::Driver inside this process, through perl_compat.interpreter."""
+
+    mode = "embedded"
+    generation = 1  # one interpreter for the life of the process
+
+    def __init__(self) -> None:
+        from .interpreter import get_interpreter
+
+        self._interpreter = get_interpreter()
+        self._interpreter.add_inc(PERL_DIR)
+        self._interpreter.use("PerlCompat::Driver")
+
+    def request(self, method: str, args: dict | None = None, timeout: float | None = None) -> Any:
+        # No timeout can be enforced in-process; Mojo's own timeouts bound each call.
+        return self._interpreter.call(f"PerlCompat::Driver::{method}", args or {})
+
+    def close(self) -> None:
+        """The interpreter belongs to the process, not to us: nothing to do."""
+
+
+_shared: dict[tuple, Any] = {}
+_shared_lock = threading.Lock()
+
+
+def driver_for(mode: str = "auto", perl: str = "perl", timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """The process-wide driver for ``mode`` (``auto``, ``embedded`` or ``subprocess``)."""
+    if mode not in ("auto", "embedded", "subprocess"):
+        raise ValueError(f"mode must be 'auto', 'embedded' or 'subprocess', not {mode!r}")
+    if mode == "auto":
+        from .interpreter import available
+
+        mode = "embedded" if perl == "perl" and available() else "subprocess"
+    key = (mode, perl) if mode == "subprocess" else (mode,)
+    with _shared_lock:
+        driver = _shared.get(key)
+        if driver is None:
+            driver = SubprocessDriver(perl, timeout) if mode == "subprocess" else EmbeddedDriver()
+            _shared[key] = driver
+            if len(_shared) == 1:
+                atexit.register(_close_all)
+        return driver
+
+
+def _close_all() -> None:
+    with _shared_lock:
+        for driver in _shared.values():
+            driver.close()
+        _shared.clear()
+
+
+# -- the client -------------------------------------------------------------------------
+
+
+class PerlClient:
+    """Perl's OpenAPI::Client::OpenAI (or our shim of it), called like ``OpenAI``.
+
+    ``peer`` says which Perl client runs; ``base_url`` is Perl's resolved base URL.
+    The API key is the one in this process's environment when the client is made.
+    """
+
+    def __init__(
+        self,
+        spec: Any = None,
+        base_url: str | None = None,
+        assistants: bool = False,
+        *,
+        mode: str = "auto",
+        perl: str = "perl",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._driver = driver_for(mode, perl, timeout)
+        self.mode: str = self._driver.mode
+        self._spec = spec
+        self._options = {
+            "spec": _spec_argument(spec),
+            "base_url": None if base_url is None else str(base_url),
+            "assistants": bool(assistants),
+            "api_key": os.environ.get("OPENAI_API_KEY"),
+        }
+        self._param_names: dict[str, frozenset] = {}
+        # The raw driver result of the last call: Perl's "sent" flag and the params
+        # hash as Perl left it (coerced in place) live only here.
+        self.last_result: dict | None = None
+        self._client_id: int | None = None
+        self._generation = -1
+        self._connect()
+
+    def _connect(self) -> None:
+        made = self._driver.request("new_client", self._options)
+        self._client_id = made["client"]
+        self._generation = self._driver.generation
+        self.which: str = made["which"]
+        self.base_url: str = made["base_url"]
+
+    @property
+    def peer(self) -> dict:
+        """Which Perl client and module versions answer: ``{'which', 'real', 'versions'}``."""
+        return self._driver.request("peer")
+
+    def call(self, op: str, params: Mapping | None = None, /, **content: Any) -> Transaction:
+        """``$client->call($op => \\%params, %content)``; a Perl die raises PerlError."""
+        if self._generation != self._driver.generation:
+            self._connect()  # the driver was restarted: our Perl client went with it
+        result = self._driver.request(
+            "call",
+            {
+                "client": self._client_id,
+                "op": op,
+                "params": dict(params) if params is not None else {},
+                "content": _content_argument(content),
+            },
+        )
+        self.last_result = result
+        if "died" in result:
+            raise PerlError(result["died"])
+        return transaction_from(result)
+
+    def __getattr__(self, name: str) -> Callable[..., Transaction]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def method(*args: Any, **kwargs: Any) -> Transaction:
+            params, content = self._split_arguments(name, args, kwargs)
+            return self.call(name, params, **content)
+
+        method.__name__ = name
+        return method
+
+    def _split_arguments(self, op: str, args: tuple, kwargs: dict) -> tuple[dict, dict]:
+        """DESIGN.md's rule: a positional dict is params and keywords are content; else
+        keywords are params, except content names the operation does not declare."""
+        if len(args) > 1 or (args and not isinstance(args[0], Mapping)):
+            raise TypeError(f"{op}() takes one optional params mapping, then keyword arguments")
+        if args:
+            return dict(args[0]), kwargs
+        declared = self._declared(op) if any(k in CONTENT_NAMES for k in kwargs) else frozenset()
+        params = {k: v for k, v in kwargs.items() if k not in CONTENT_NAMES or k in declared}
+        content = {k: v for k, v in kwargs.items() if k not in params}
+        return params, content
+
+    def _declared(self, op: str) -> frozenset:
+        if op not in self._param_names:
+            from openapi_client_openai.spec import load_spec
+
+            operation = load_spec(self._spec).operations.lookup(op)
+            self._param_names[op] = operation.param_names if operation else frozenset()
+        return self._param_names[op]
+
+    def close(self) -> None:
+        """Forget our Perl client (the shared driver itself lives on)."""
+        if self._client_id is not None and self._generation == self._driver.generation:
+            try:
+                self._driver.request("free_client", {"client": self._client_id})
+            except PerlCompatError:
+                pass
+        self._client_id = None
+
+    def __enter__(self) -> PerlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<PerlClient {self.which} via {self.mode} at {self.base_url}>"
+
+
+def _spec_argument(spec: Any) -> Any:
+    """What Perl gets as its spec: the same file the Python client would load."""
+    if spec is None:
+        from openapi_client_openai.spec import discover_spec
+
+        spec = discover_spec()
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    text = os.fspath(spec)
+    if "://" in text:
+        return text
+    return os.path.abspath(text)
+
+
+def _content_argument(content: dict) -> dict:
+    out = {}
+    for name, value in content.items():
+        if name == "body":
+            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            out["body_b64"] = base64.b64encode(raw).decode("ascii")
+        else:
+            out[name] = value
+    return out
+
+
+def transaction_from(result: Mapping) -> Transaction:
+    """The Transaction for one PerlCompat::Driver ``call`` result."""
+    req, res = result["req"], result["res"]
+    request = Request(
+        req["method"],
+        req["url"],
+        _headers(req["headers"]),
+        base64.b64decode(req["body_b64"]),
+        env=dict(req.get("env") or {}),
+    )
+    response = Response(
+        res["code"],
+        res["message"] or "",
+        _headers(res["headers"]),
+        base64.b64decode(res["body_b64"]),
+    )
+    error = result.get("error")
+    return Transaction(request, response, dict(error) if error else None)
+
+
+def _headers(pairs: list) -> Headers:
+    return Headers((name, value) for name, value in pairs)

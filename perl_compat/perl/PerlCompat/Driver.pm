@@ -1,0 +1,158 @@
+package PerlCompat::Driver;
+
+# Drive the Perl OpenAI client with plain data, so Python can ask it to make a
+# call and read back, byte for byte, what Perl put on the wire and what came back.
+# Every sub takes one hash ref and returns plain data (hashes, arrays, strings,
+# numbers, JSON booleans): the same subs serve the embedded interpreter
+# (perl_compat.interpreter) and the JSON-lines subprocess (driver.pl).
+
+use strict;
+use warnings;
+
+use Mojo::JSON ();
+use MIME::Base64 ();
+use Scalar::Util ();
+use OpenAPI::Client;
+
+our $VERSION = '0.01';
+
+my (%CLIENTS, $NEXT_ID);
+
+# The real OpenAPI::Client::OpenAI when installed, else our shim. Decided once.
+my $CLIENT_CLASS;
+
+sub client_class {
+  return $CLIENT_CLASS if $CLIENT_CLASS;
+  if (eval { require OpenAPI::Client::OpenAI; 1 }) {
+    $CLIENT_CLASS = 'OpenAPI::Client::OpenAI';
+  }
+  else {
+    require PerlCompat::OpenAI;
+    $CLIENT_CLASS = 'PerlCompat::OpenAI';
+  }
+  return $CLIENT_CLASS;
+}
+
+# Which Perl peer runs, in words fit for a report.
+sub peer {
+  my $class = client_class();
+  my $which
+    = $class eq 'OpenAPI::Client::OpenAI'
+    ? "OpenAPI::Client::OpenAI $OpenAPI::Client::OpenAI::VERSION"
+    : "PerlCompat::OpenAI shim over OpenAPI::Client $OpenAPI::Client::VERSION";
+  require Mojolicious;
+  require JSON::Validator;
+  return {
+    which    => $which,
+    real     => $class eq 'OpenAPI::Client::OpenAI' ? Mojo::JSON::true : Mojo::JSON::false,
+    versions => {
+      'OpenAPI::Client' => "$OpenAPI::Client::VERSION",
+      'Mojolicious'     => "$Mojolicious::VERSION",
+      'JSON::Validator' => "$JSON::Validator::VERSION",
+      'perl'            => sprintf('%vd', $^V),
+    },
+  };
+}
+
+# new_client({spec, base_url?, assistants?, api_key?, coerce?}) -> {client, which}
+#
+# api_key, when the key is present, stands in for $ENV{OPENAI_API_KEY} during
+# construction (null: the variable is unset), because an embedded perl copied
+# %ENV when it started and would not see later changes made by Python.
+# coerce only takes effect for the first client of a given spec in this process:
+# OpenAPI::Client generates the class, and its validator, once per spec.
+sub new_client {
+  my ($args) = @_;
+  my $class = client_class();
+  my %attrs;
+  $attrs{base_url}   = $args->{base_url} if defined $args->{base_url};
+  $attrs{assistants} = 1                 if $args->{assistants};
+  $attrs{coerce}     = $args->{coerce}   if defined $args->{coerce};
+
+  local $ENV{OPENAI_API_KEY} = $ENV{OPENAI_API_KEY};
+  if (exists $args->{api_key}) {
+    if (defined $args->{api_key}) { $ENV{OPENAI_API_KEY} = $args->{api_key} }
+    else                          { delete $ENV{OPENAI_API_KEY} }
+  }
+
+  my $client = $class->new($args->{spec}, %attrs);
+  my $state  = {client => $client, started => undef};
+
+  # Registered after the OpenAI layer's own "start" listener, so it runs after the
+  # Authorization header is set; it only notes that the request really went out.
+  Scalar::Util::weaken(my $weak = $state);
+  $client->ua->on(start => sub { $weak->{started} = Scalar::Util::refaddr($_[1]) if $weak });
+
+  my $id = ++$NEXT_ID;
+  $CLIENTS{$id} = $state;
+  return {client => $id, which => peer()->{which}, base_url => $client->base_url->to_string};
+}
+
+sub free_client {
+  my ($args) = @_;
+  return delete $CLIENTS{$args->{client} // ''} ? Mojo::JSON::true : Mojo::JSON::false;
+}
+
+# call({client, op, params, content}) -> {req, res, error, sent, params_after}
+#                                      or {died => $message}
+#
+# content holds the content generators by name (json, form, multipart,
+# file_upload, ...); "body_b64" is the raw body ("body" generator) as base64, so
+# that bytes cross JSON intact. The call is blocking: the transaction is complete
+# (or failed) when it returns.
+sub call {
+  my ($args) = @_;
+  my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client $args->{client}\n"};
+  my $client  = $state->{client};
+  my $params  = $args->{params} // {};
+  my %content = %{$args->{content} // {}};
+  $content{body} = MIME::Base64::decode_base64(delete $content{body_b64}) if exists $content{body_b64};
+
+  $state->{started} = undef;
+  my $tx;
+  eval { $tx = $client->call($args->{op}, $params, %content); 1 } or return {died => _text($@)};
+
+  my $sent = defined $state->{started} && $state->{started} == Scalar::Util::refaddr($tx);
+  return {
+    # $tx->req->method is as Perl reports it: the spec's lower-case key for a
+    # request that was sent, upper case for the unsent 400 of invalid input.
+    req => _message(
+      $tx->req,
+      method => $tx->req->method,
+      url    => $tx->req->url->to_string,
+      env    => {operationId => $tx->req->env->{operationId}},
+    ),
+    res   => _message($tx->res, code => $tx->res->code, message => $tx->res->message),
+    error => $tx->error,
+    sent  => $sent ? Mojo::JSON::true : Mojo::JSON::false,
+
+    # OpenAPI::Client coerces the caller's params in place; this is what the
+    # caller's hash holds afterwards (Python deliberately leaves its copy alone).
+    params_after => $params,
+  };
+}
+
+sub _message {
+  my ($message, %fields) = @_;
+  my $headers = $message->headers;
+  return {
+    %fields,
+    headers  => [map { my $name = $_; map { [$name, $_] } @{$headers->every_header($name)} } @{$headers->names}],
+    body_b64 => MIME::Base64::encode_base64(_body($message), ''),
+  };
+}
+
+# The body bytes as written: Mojo's "body" is empty for multipart content, whose
+# parts (files included) are only put together by build_body.
+sub _body {
+  my ($message) = @_;
+  return $message->content->is_multipart ? $message->build_body : $message->body;
+}
+
+sub _text {
+  my ($error) = @_;
+  my $text = eval { defined $error ? "$error" : 'Died' };
+  return defined $text ? $text : "PerlCompat::Driver: the error could not be stringified\n";
+}
+
+1;
