@@ -250,10 +250,11 @@ def _examples(spec):
     for name, schema in spec["components"]["schemas"].items():
         if "example" in schema:
             yield f"schema {name}", f"#/components/schemas/{name}", schema["example"]
-    for name, param in spec["components"]["parameters"].items():
-        if "example" in param.get("schema", {}):
-            yield f"parameter {name}", f"#/components/parameters/{name}/schema", param["schema"]["example"]
-    for op_id, (_method, _path, op, _item) in _operations(spec).items():
+    for op_id, (method, path, op, _item) in _operations(spec).items():
+        for i, param in enumerate(op.get("parameters", [])):
+            if "example" in param.get("schema", {}):
+                where = f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}/parameters/{i}/schema"
+                yield f"{op_id} parameter {param['name']}", where, param["schema"]["example"]
         media = op.get("requestBody", {}).get("content", {}).get("application/json", {})
         if "example" in media:
             yield f"{op_id} request body", media["schema"]["$ref"], media["example"]
@@ -268,6 +269,7 @@ def test_examples_match_their_schemas(spec):
             f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors
         )
     assert {"schema RunObject", "schema RunStepObject", "schema ErrorResponse"} <= seen
+    assert "getRunStep parameter step_id" in seen
 
 
 def test_schemas_reject_what_the_api_rejects(spec):
@@ -334,18 +336,82 @@ def test_required_body_properties_match_openai_spec(spec, real_spec, op_id):
 # --- (5) the real Perl stack accepts it ---------------------------------------
 
 
-def test_perl_openapi_client_accepts_the_spec():
+@pytest.fixture(scope="module")
+def perl_env():
     perl = shutil.which("perl")
     _require(perl is not None, "perl is not installed")
     _require(JV_CACHE.is_dir(), f"JSON::Validator cache not found at {JV_CACHE}")
     env = dict(os.environ, JSON_VALIDATOR_CACHE_PATH=str(JV_CACHE))
     probe = subprocess.run([perl, "-MOpenAPI::Client", "-e", "1"], capture_output=True, env=env, timeout=60)
     _require(probe.returncode == 0, "Perl module OpenAPI::Client is not installed")
+    return perl, env
+
+
+def test_no_component_parameters(spec):
+    # JSON::Validator (5.x, as installed) intermittently rejects any OAS 3.1
+    # document with components/parameters ("/components/parameters/X/$ref:
+    # Missing property.") in roughly one process run out of seven; the outcome
+    # depends on memory layout, so it cannot be pinned with PERL_HASH_SEED.
+    # Parameters are therefore written inline, as OpenAI's own spec does.
+    assert "parameters" not in spec.get("components", {})
+
+
+def test_perl_openapi_client_accepts_the_spec(perl_env):
+    perl, env = perl_env
+    # Several fresh processes: JSON::Validator's spec check has shown
+    # layout-dependent flakes, and one lucky run would hide them.
+    for _ in range(5):
+        proc = subprocess.run(
+            [perl, "-MOpenAPI::Client", "-e", "OpenAPI::Client->new(shift)", str(SPEC_PATH)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert proc.returncode == 0, f"OpenAPI::Client rejected the spec:\n{proc.stderr}"
+
+
+# Each call is validated by JSON::Validator against this spec. Invalid input
+# gives a local 400 naming the failing path; valid input reaches an in-process
+# Mojolicious app that answers 200 (no network involved).
+_PERL_CALLS = r"""
+use strict; use warnings; use OpenAPI::Client; use Mojo::JSON qw(encode_json);
+use Mojolicious;
+my $app = Mojolicious->new;
+$app->routes->any('/*any')->to(cb => sub { shift->render(json => {}) });
+my $c = OpenAPI::Client->new(shift, app => $app);
+my @calls = (
+  [createRun => {thread_id => 't', body => {assistant_id => 'a', bogus => 1}}],
+  [createRun => {thread_id => 't', body => {assistant_id => 'a', temperature => 3}}],
+  [listRuns => {thread_id => 't', limit => 101}],
+  [modifyRun => {thread_id => 't', run_id => 'r', body => {metadata => {k => 'x' x 513}}}],
+  [getRunStep => {thread_id => 't', run_id => 'r', step_id => 's', 'include[]' => ['nope']}],
+  [createThreadAndRun => {body => {assistant_id => 'a',
+    thread => {messages => [{role => 'user', content => 'hi'}]}}}],
+);
+for my $call (@calls) {
+  my ($op, $params) = @$call;
+  my $res = $c->$op($params)->res;
+  my $errors = $res->json->{errors} || [{}];
+  print encode_json([$op, 0 + ($res->code // 0), $errors->[0]{path}]), "\n";
+}
+"""
+
+
+def test_perl_client_validates_requests_with_the_spec(perl_env):
+    import json
+
+    perl, env = perl_env
     proc = subprocess.run(
-        [perl, "-MOpenAPI::Client", "-e", "OpenAPI::Client->new(shift)", str(SPEC_PATH)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+        [perl, "-e", _PERL_CALLS, str(SPEC_PATH)], capture_output=True, text=True, env=env, timeout=60
     )
-    assert proc.returncode == 0, f"OpenAPI::Client rejected the spec:\n{proc.stderr}"
+    assert proc.returncode == 0, proc.stderr
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert results == [
+        ["createRun", 400, "/body"],
+        ["createRun", 400, "/body/temperature"],
+        ["listRuns", 400, "/limit"],
+        ["modifyRun", 400, "/body/metadata/k"],
+        ["getRunStep", 400, "/include[]/0"],
+        ["createThreadAndRun", 200, None],
+    ]
