@@ -1,11 +1,11 @@
 """Exceptions of the embedded Perl interpreter, in one tree so callers can catch them all.
 
-    PerlCompatError
-    ├── PerlUnavailable   no usable perl/libperl here; the message says what is missing
-    ├── PerlError         Perl died (``die``, syntax error); ``.message`` is Perl's ``$@``
-    └── PerlExit          Perl called ``exit(N)``; ``.status`` is N (Python goes on)
+PerlCompatError
+├── PerlUnavailable   no usable perl/libperl here; the message says what is missing
+├── PerlError         Perl died (``die``, syntax error); ``.message`` is Perl's ``$@``
+└── PerlExit          Perl called ``exit(N)``; ``.status`` is N (Python goes on)
 
-    PerlWarning (UserWarning)  a Perl ``warn`` re-emitted through Python's warnings module
+PerlWarning (UserWarning)  a Perl ``warn`` re-emitted through Python's warnings module
 """
 
 from __future__ import annotations

@@ -504,9 +504,7 @@ class Interpreter:
             if handler == self._signals.handler(reference.action):
                 continue
             python_level = _python_level(signum)
-            if exact or (
-                python_level is reference.python and (handler == perl_handler or handler in (0, 1))
-            ):
+            if exact or (python_level is reference.python and (handler == perl_handler or handler in (0, 1))):
                 self._signals.write(signum, reference.action)
                 continue
             if python_level is not reference.python and handler != self._expected_handler(python_level):

@@ -33,8 +33,7 @@ TEST_TIMEOUT = 60  # seconds; faulthandler ends the run (with tracebacks) past t
 SUBPROCESS_TIMEOUT = 60
 PERL_LOOP_SECONDS = 10  # a "long" Perl loop still ends, so a missed SIGINT fails instead of hanging
 LONG_LOOP = (
-    f"$main::finished = 0; my $end = time + {PERL_LOOP_SECONDS}; "
-    "1 while time < $end; $main::finished = 1"
+    f"$main::finished = 0; my $end = time + {PERL_LOOP_SECONDS}; 1 while time < $end; $main::finished = 1"
 )
 
 
@@ -176,8 +175,12 @@ _json_values = st.recursive(
     | st.booleans()
     | st.integers(min_value=-(2**63), max_value=2**63 - 1)
     | st.text(st.characters(blacklist_categories=("Cs",))),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), children, max_size=4
+        )
+    ),
     max_leaves=12,
 )
 
@@ -365,7 +368,7 @@ def test_use_and_add_inc_load_local_modules(perl: Interpreter, tmp_path: Path) -
     (module_dir / "Greeter.pm").write_text(
         "package PerlCompatLocal::Greeter;\n"
         "use Exporter 'import'; our @EXPORT_OK = ('greet');\n"
-        "sub greet { return \"hello $_[0]\" }\n1;\n",
+        'sub greet { return "hello $_[0]" }\n1;\n',
         encoding="utf-8",
     )
     script = tmp_path / "helper.pl"
