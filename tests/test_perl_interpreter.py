@@ -38,7 +38,7 @@ LONG_LOOP = (
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):  # as tests/conftest.py
         pytest.fail(f"{reason} (CI=true: the Perl stack is required)")
     pytest.skip(reason)
 
@@ -53,10 +53,15 @@ def _time_bound():
 
 
 @pytest.fixture(scope="module")
-def perl() -> Interpreter:
+def embeddable() -> None:
+    """libperl can be loaded here (checked without starting the interpreter)."""
     state = available()
     if not state:
         _missing(f"no embeddable Perl: {state.reason}")
+
+
+@pytest.fixture(scope="module")
+def perl(embeddable: None) -> Interpreter:
     interpreter = get_interpreter()
     interpreter.eval(
         textwrap.dedent(
@@ -497,7 +502,7 @@ def test_python_handlers_installed_after_start_up_survive_restores(perl: Interpr
     assert received == [signal.SIGUSR2]
 
 
-def test_start_up_keeps_c_level_handlers_such_as_faulthandlers() -> None:
+def test_start_up_keeps_c_level_handlers_such_as_faulthandlers(embeddable: None) -> None:
     done = _run_python(
         """
         import faulthandler, signal
@@ -519,7 +524,7 @@ def test_start_up_keeps_c_level_handlers_such_as_faulthandlers() -> None:
 # -- life cycle (in fresh processes) -----------------------------------------------------------
 
 
-def test_end_blocks_run_at_exit_and_close_allows_a_restart() -> None:
+def test_end_blocks_run_at_exit_and_close_allows_a_restart(embeddable: None) -> None:
     done = _run_python(
         """
         from perl_compat.interpreter import get_interpreter
@@ -542,7 +547,7 @@ def test_interpreter_is_a_process_singleton_refusing_a_second_instance(perl: Int
         Interpreter()
 
 
-def test_core_exit_still_ends_the_process_as_documented() -> None:
+def test_core_exit_still_ends_the_process_as_documented(embeddable: None) -> None:
     done = _run_python(
         """
         from perl_compat.interpreter import get_interpreter
