@@ -43,7 +43,6 @@ setup(
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: Perl",
-        "License :: OSI Approved :: MIT License",
         "Topic :: Software Development :: Libraries",
     ],
 )

@@ -47,6 +47,8 @@ def perl_number(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "0"  # Perl prints -0.0 as 0
     return "%.15g" % value  # noqa: UP031 (the C format Perl itself uses)
 
 
@@ -104,6 +106,7 @@ def perlify(value: Any, path: str = "") -> Any:
 
 
 def _perlify(value: Any, path: str, active: set, depth: int) -> Any:
+    # One frame per level of nesting: MAX_DEPTH levels fit Python's default recursion limit.
     kind = type(value)
     if kind is str or kind is bool or kind is float or value is None:
         return value
@@ -116,26 +119,23 @@ def _perlify(value: Any, path: str, active: set, depth: int) -> Any:
         if key in active:
             raise EncodeError("cyclic structure: a value contains itself", path or "/")
         active.add(key)
-        try:
-            if isinstance(value, dict):
-                copy = {}
-                for name, item in value.items():
-                    name = perl_str(name)
-                    copy[name] = _perlify(item, f"{path}/{_token(name)}", active, depth + 1)
-                return copy
-            return [_perlify(item, f"{path}/{i}", active, depth + 1) for i, item in enumerate(value)]
-        finally:
-            active.discard(key)
+        copy: Any
+        if isinstance(value, dict):
+            copy = {}
+            for name, item in value.items():
+                name = perl_str(name)
+                copy[name] = _perlify(item, f"{path}/{_token(name)}", active, depth + 1)
+        else:
+            copy = []
+            for index, item in enumerate(value):
+                copy.append(_perlify(item, f"{path}/{index}", active, depth + 1))
+        active.discard(key)
+        return copy
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1")
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return _perlify(int(value), path, active, depth)
-    if isinstance(value, float):
-        return float(value)
+    for plain in (str, bool, int, float):  # subclasses (enums, numpy-likes) as their base value
+        if isinstance(value, plain):
+            return _perlify(plain(value), path, active, depth)
     raise EncodeError(f"cannot send a value of type {type(value).__name__}", path or "/")
 
 

@@ -68,7 +68,13 @@ def _construct_perl_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> flo
     return number if f"{number:.15g}" == text else text
 
 
+def _construct_perl_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = loader.construct_scalar(node)
+    return int(text) if str(int(text)) == text else text  # "-0" stays text too
+
+
 _PerlYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_perl_float)
+_PerlYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_perl_int)
 _PerlYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 

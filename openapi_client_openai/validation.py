@@ -22,6 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import EncodeError
 from .messages import render
 from .operations import Operation
 from .perl_data import data_type, encode_json, is_num, numify, perl_number, perl_str
@@ -828,7 +829,10 @@ class OperationValidator:
             errors += self._parameter(params, param, coerce)
         body = self.operation.request_body
         if body is not None:
-            errors += self._body(params, body, body_exists, coerce)
+            try:
+                errors += self._body(params, body, body_exists, coerce)
+            except RecursionError:  # only a recursive schema with very deep data gets here
+                raise EncodeError("nested too deeply to validate", "/body") from None
         return [e.to_dict() for e in errors]
 
     def _parameter(self, params: dict, param: dict, coerce: frozenset) -> list[Error]:

@@ -1,0 +1,81 @@
+"""Fixtures shared by the suite: the test-bed spec in ../shared, the Perl stack, an API key.
+
+In CI (``CI=true``) a missing ../shared or Perl stack is a failure, never a skip:
+the parity promise cannot be tested without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+OPENAI_SPEC = SHARED / "openapi" / "openai-openapi.yaml"
+JV_CACHE = SHARED / "perl-peer" / "jvcache"
+BUNDLED_SPEC = REPO / "openapi_client_openai" / "data" / "openapi.yaml"
+TEST_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally, fail in CI."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: this is required)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def openai_spec_path() -> Path:
+    require(OPENAI_SPEC.is_file(), f"OpenAI's spec is not at {OPENAI_SPEC}")
+    return OPENAI_SPEC
+
+
+@pytest.fixture(scope="session")
+def openai_spec(openai_spec_path: Path):
+    from openapi_client_openai.spec import load_spec
+
+    return load_spec(openai_spec_path)
+
+
+def perl_stack_available() -> bool:
+    if not shutil.which("perl"):
+        return False
+    probe = subprocess.run(
+        ["perl", "-MOpenAPI::Client", "-MYAML::XS", "-e", "1"], capture_output=True, timeout=60, check=False
+    )
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def perl_env() -> dict:
+    """Environment for a Perl process: the stack must be there, offline, with Poll reactor."""
+    require(perl_stack_available(), "the Perl stack (libopenapi-client-perl) is not installed")
+    require(JV_CACHE.is_dir(), f"JSON::Validator's offline cache is not at {JV_CACHE}")
+    env = dict(os.environ)
+    env.update(JSON_VALIDATOR_CACHE_PATH=str(JV_CACHE), MOJO_REACTOR="Mojo::Reactor::Poll")
+    return env
+
+
+@pytest.fixture
+def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    return TEST_KEY
+
+
+@pytest.fixture(autouse=True)
+def _private_spec_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One cache per session keeps tests fast without touching the user's cache.
+    if "OPENAPI_CLIENT_OPENAI_CACHE" not in os.environ:
+        cache = tmp_path_factory.getbasetemp() / "spec-cache"
+        cache.mkdir(mode=0o700, exist_ok=True)
+        monkeypatch.setenv("OPENAPI_CLIENT_OPENAI_CACHE", str(cache))

@@ -1,0 +1,73 @@
+"""The import rules of DESIGN.md: each third-party library enters through one module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("openapi_client_openai", "perl_compat", "OpenAPI")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def sources() -> list[Path]:
+    files = [p for package in PACKAGES for p in (REPO / package).rglob("*.py")]
+    assert len(files) > 10, "the scan must see the packages"
+    return files
+
+
+@pytest.mark.parametrize(
+    ("library", "allowed"),
+    [
+        ("requests", {"openapi_client_openai/transport.py"}),
+        ("yaml", {"openapi_client_openai/spec.py"}),
+        ("cffi", {"perl_compat/_ffi.py"}),
+    ],
+)
+def test_each_library_has_one_door(library: str, allowed: set[str]) -> None:
+    users = {str(p.relative_to(REPO)) for p in sources() if library in imported_modules(p)}
+    assert users <= allowed, f"{library} imported outside {allowed}: {sorted(users - allowed)}"
+    assert users, f"nothing imports {library}: the rule would be vacuous"
+
+
+def test_the_client_never_imports_perl_compat() -> None:
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in sources()
+        if not str(p.relative_to(REPO)).startswith("perl_compat")
+        and "perl_compat" in imported_modules(p) | set(_string_imports(p))
+    ]
+    assert offenders == []
+
+
+def _string_imports(path: Path) -> list[str]:
+    # importlib.import_module("perl_compat...") would dodge the AST check above.
+    text = path.read_text(encoding="utf-8")
+    return (
+        ["perl_compat"] if 'import_module("perl_compat' in text or '__import__("perl_compat' in text else []
+    )
+
+
+def test_importing_perl_compat_loads_no_libperl() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import perl_compat, sys\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "print('cffi' in sys.modules, 'libperl' in maps)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "False"]
