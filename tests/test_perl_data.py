@@ -90,7 +90,7 @@ def test_perlify_copies_and_refuses_what_perl_cannot_hold() -> None:
     assert data["a"] == [1, {"b": b"\xff"}]
     cyclic: dict = {"x": []}
     cyclic["x"].append(cyclic)
-    with pytest.raises(EncodeError, match="/x/0.*cyclic|cyclic.*") as caught:
+    with pytest.raises(EncodeError, match="cyclic structure") as caught:
         perlify({"body": cyclic})
     assert caught.value.field == "/body/x/0"
     with pytest.raises(EncodeError) as caught:
