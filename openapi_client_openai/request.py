@@ -61,7 +61,10 @@ class URL:
             url = str(url)
         split = urllib.parse.urlsplit(url)
         self.scheme = split.scheme.lower()
-        self.host = split.hostname or ""
+        host = split.netloc.rpartition("@")[2]  # Mojo keeps the host's case, urlsplit would not
+        self.host = (
+            host[1 : host.index("]")] if host.startswith("[") and "]" in host else host.partition(":")[0]
+        )
         self.port = split.port
         self.path = split.path
         self.raw_query = split.query  # kept verbatim until a parameter touches the query
