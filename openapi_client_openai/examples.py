@@ -470,8 +470,9 @@ def _discriminated(spec: Spec, schema: dict, branch: Any, value: Any) -> Any:
     if isinstance(mapping, dict):
         name = next((k for k, v in mapping.items() if v in (ref, schema_name)), None)
     if name is None:
-        if any("enum" in own or "const" in own for own in _property_schemas(spec, branch, prop)):
-            return value  # the branch already fixes the value
+        # The implicit name, unless the branch itself pins the property to other values.
+        if not all(_conforms(schema_name, own, spec) for own in _property_schemas(spec, branch, prop)):
+            return value
         name = schema_name
     if value.get(prop) == name:
         return value
@@ -530,17 +531,30 @@ def _matches(pattern: str, text: str) -> bool:
 
 def _bounds(schema: dict, inclusive: str, exclusive: str) -> tuple[float | None, bool]:
     """A numeric bound and whether it is exclusive, in OpenAPI 3.0 or 3.1 spelling."""
-    limit = schema.get(inclusive)
-    limit = limit if _is_number(limit) else None
+    limit = _numeric(schema.get(inclusive))
     strict = schema.get(exclusive)
     if strict is True:  # OpenAPI 3.0: a flag on the inclusive keyword
         return limit, limit is not None
-    if not _is_number(strict):
+    strict = _numeric(strict)
+    if strict is None:
         return limit, False
     if limit is None:
         return strict, True
     tighter = strict >= limit if inclusive == "minimum" else strict <= limit
     return (strict, True) if tighter else (limit, False)
+
+
+def _numeric(value: Any) -> float | None:
+    """A bound as Perl compares it: YAML::XS keeps ``0.00001`` a string, still a number to Perl."""
+    if _is_number(value):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _number(schema: dict, integer: bool) -> int | float:
@@ -567,7 +581,7 @@ def _number(schema: dict, integer: bool) -> int | float:
             number = high
         else:
             number = (low + high) / 2 if low is not None else high - 1
-    return number
+    return int(number) if float(number).is_integer() else number
 
 
 def _shortest(spec: Spec, schema: Any) -> Any:
