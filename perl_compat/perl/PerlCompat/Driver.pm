@@ -134,11 +134,14 @@ sub call {
 
 sub _message {
   my ($message, %fields) = @_;
+
+  # The body first: building multipart content adds its boundary to Content-Type.
+  my $body    = MIME::Base64::encode_base64(_body($message), '');
   my $headers = $message->headers;
   return {
     %fields,
     headers  => [map { my $name = $_; map { [$name, $_] } @{$headers->every_header($name)} } @{$headers->names}],
-    body_b64 => MIME::Base64::encode_base64(_body($message), ''),
+    body_b64 => $body,
   };
 }
 
