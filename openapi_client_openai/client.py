@@ -16,8 +16,6 @@ runs later and the client is returned.
 
 from __future__ import annotations
 
-import inspect
-import logging
 import os
 import re
 import threading
@@ -34,7 +32,6 @@ from .transaction import Transaction
 from .transport import Transport
 from .validation import DEFAULT_COERCE, OperationValidator, SchemaValidator
 
-log = logging.getLogger("openapi_client_openai")
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
 
 _generated: dict[tuple[type, str], type] = {}
@@ -43,6 +40,13 @@ _generated_lock = threading.Lock()
 
 def _debug_enabled() -> bool:
     return os.environ.get("OPENAPI_CLIENT_DEBUG", "") not in ("", "0")
+
+
+def _log() -> Any:
+    """The package logger; logging is imported when first needed, not at start-up."""
+    import logging
+
+    return logging.getLogger("openapi_client_openai")
 
 
 class Client(EventEmitter):
@@ -75,8 +79,13 @@ class Client(EventEmitter):
         self._transport = Transport(ua, connect_timeout, inactivity_timeout)
         self._coerce = _parse_coerce(coerce)
         self._base_url = URL(base_url) if base_url is not None else _default_base_url(self._spec)
-        if _debug_enabled() and not log.handlers:
-            log.addHandler(logging.StreamHandler())
+        self._debug = _debug_enabled()
+        if self._debug:  # like Perl's OPENAPI_CLIENT_DEBUG: say what happens, on stderr
+            import logging
+
+            log = _log()
+            if not log.handlers:
+                log.addHandler(logging.StreamHandler())
             log.setLevel(logging.DEBUG)
 
     @classmethod
@@ -167,7 +176,7 @@ class Client(EventEmitter):
             try:
                 callback(self, tx if not tx.is_sent else self.start(tx))
             except Exception:
-                log.exception("callback for %s raised", op_id)
+                _log().exception("callback for %s raised", op_id)
 
         executor().submit(later)
         return self
@@ -230,23 +239,20 @@ class Client(EventEmitter):
             self.generators,
             self._coerce,
         )
-        if built.errors:
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug(
-                    "[%s] Validation for %s %s failed: %s",
-                    type(self).__name__,
-                    operation.method,
-                    built.request.url,
-                    " ".join(f"{e['path']}: {e['message']}" for e in built.errors),
-                )
-            tx = Transaction.invalid_input(built.request, built.errors)
-        else:
-            log.debug(
-                "[%s] Validation for %s %s was successful",
+        if self._debug:
+            outcome = "was successful"
+            if built.errors:
+                outcome = "failed: " + " ".join(f"{e['path']}: {e['message']}" for e in built.errors)
+            _log().debug(
+                "[%s] Validation for %s %s %s",
                 type(self).__name__,
                 operation.method,
                 built.request.url,
+                outcome,
             )
+        if built.errors:
+            tx = Transaction.invalid_input(built.request, built.errors)
+        else:
             tx = Transaction(built.request)
         self.emit("after_build_tx", tx)
         return tx
@@ -340,7 +346,9 @@ def _docstring(operation: Operation, promised: bool) -> str:
     return text
 
 
-def _signature(operation: Operation) -> inspect.Signature:
+def _signature(operation: Operation) -> Any:
+    import inspect
+
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
     params.append(inspect.Parameter("params", inspect.Parameter.POSITIONAL_ONLY, default=None))
     for name in sorted(operation.param_names):

@@ -6,8 +6,6 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import jsonpointer
-
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "openai-api-key", "api-key"})
 
 
@@ -121,6 +119,8 @@ class _Message:
             self._json = _decode_json(self.body, self.headers.content_type)
         if not pointer:
             return self._json
+        import jsonpointer
+
         try:
             return jsonpointer.resolve_pointer(self._json, pointer, None)
         except jsonpointer.JsonPointerException:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -16,22 +15,44 @@ if TYPE_CHECKING:
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD_START = re.compile(r"([a-z\d])([A-Z])")
+_UNDERSCORES = re.compile(r"_+")
+
+
 def snake_case(operation_id: str) -> str:
     """OpenAPI::Client::OpenAI 0.28's alias rule: kebab to snake, ``APIKey`` -> ``api_key``."""
-    name = operation_id.replace("-", "_")
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
-    return re.sub(r"_+", "_", name).lower()
+    name = _ACRONYM.sub(r"\1_\2", operation_id.replace("-", "_"))
+    return _UNDERSCORES.sub("_", _WORD_START.sub(r"\1_\2", name)).lower()
 
 
-@dataclass(frozen=True)
 class Operation:
-    """One operation: where it lives in the spec and what it declares, resolved lazily."""
+    """One operation: where it lives in the spec and what it declares, resolved lazily.
 
-    operation_id: str
-    method: str  # lower case, as in the spec
-    path: str
-    spec: Spec = field(repr=False, compare=False)
+    Read-only once made; the details are computed on first use and kept.
+    """
+
+    def __init__(self, operation_id: str, method: str, path: str, spec: Spec) -> None:
+        fields = self.__dict__
+        fields["operation_id"] = operation_id
+        fields["method"] = method  # lower case, as in the spec
+        fields["path"] = path
+        fields["spec"] = spec
+        fields["snake_name"] = snake_case(operation_id)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Operation is read-only: cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"Operation({self.operation_id!r}, {self.method.upper()} {self.path})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Operation):
+            return NotImplemented
+        return (self.operation_id, self.method, self.path) == (other.operation_id, other.method, other.path)
+
+    def __hash__(self) -> int:
+        return hash((self.operation_id, self.method, self.path))
 
     @property
     def place(self) -> str:
@@ -80,10 +101,6 @@ class Operation:
     @property
     def description(self) -> str:
         return self.definition.get("description") or ""
-
-    @property
-    def snake_name(self) -> str:
-        return snake_case(self.operation_id)
 
     @cached_property
     def param_names(self) -> frozenset:

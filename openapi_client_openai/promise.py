@@ -8,11 +8,10 @@ came. ``wait`` returns the value or raises :class:`PromiseRejected`.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from typing import Any
 
 _pool: ThreadPoolExecutor | None = None
@@ -131,6 +130,8 @@ class Promise:
         return self._future.done()
 
     def __await__(self) -> Generator[Any, None, Any]:
+        import asyncio  # only for callers already in asyncio: no import cost for the rest
+
         return asyncio.wrap_future(self._future).__await__()
 
     def __repr__(self) -> str:
@@ -190,5 +191,5 @@ def _copy(source: Future, target: Future) -> None:
             target.set_exception(error)
         else:
             target.set_result(source.result())
-    except Exception:  # noqa: BLE001 (another callback settled it first)
+    except InvalidStateError:  # another callback settled it first
         pass

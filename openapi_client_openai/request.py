@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import urllib.parse
 from collections.abc import Iterable
 from typing import Any
@@ -374,4 +373,6 @@ def _read_upload(path: str) -> bytes:
 
 
 def _boundary() -> str:
+    import secrets
+
     return secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
-import pickle
 import re
 import stat
-import subprocess
-import tempfile
+import sys
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Union
-
-import yaml
 
 from .errors import SpecError
 
@@ -34,48 +30,54 @@ SpecSource = Union[str, os.PathLike, Mapping[str, Any], None]
 BUNDLED_SPEC = Path(__file__).with_name("data") / "openapi.yaml"
 PERL_DIST = "OpenAPI-Client-OpenAI"
 
-# Bump when the cached structure or the YAML typing rules change.
-CACHE_FORMAT = b"openapi-client-openai spec cache v1\n"
+# Bump when the cached structure or the YAML typing rules change. marshal (safer and
+# faster than pickle for plain data) is Python-version specific: the version is part of it.
+CACHE_FORMAT = b"openapi-client-openai spec cache v2 py%d.%d\n" % sys.version_info[:2]
 CACHE_ENV = "OPENAPI_CLIENT_OPENAI_CACHE"  # a directory, or "0"/"off" to disable
 
 
-class _PerlYamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """YAML typed the way YAML::XS types it, so spec values mean what they mean to Perl.
+@lru_cache(maxsize=1)
+def _yaml_loader() -> type:
+    """A YAML loader typing scalars as YAML::XS does, so spec values mean what they mean to Perl.
 
     Hand-written because PyYAML follows YAML 1.1 (``yes``/``on`` are booleans,
     ``2024-01-01`` a date, ``0x1F`` an integer) while YAML::XS, which JSON::Validator
     uses, only knows ``true``/``false``/``null``/``~`` and plain decimal numbers.
+    Built on first use, so a start from the cache never imports yaml.
     """
+    import yaml
+
+    base = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+
+    class PerlYamlLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    PerlYamlLoader.yaml_implicit_resolvers = {}
+
+    resolvers = [
+        ("bool", r"^(?:true|false)$", "tf"),
+        ("null", r"^(?:~|null|)$", ["~", "n", ""]),
+        ("int", r"^-?(?:0|[1-9][0-9]*)$", "-0123456789"),
+        ("float", r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$", "-0123456789"),
+    ]
+    for tag, pattern, first in resolvers:
+        PerlYamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))
+    PerlYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_perl_float)
+    PerlYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_perl_int)
+    PerlYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+    return PerlYamlLoader
 
 
-_PerlYamlLoader.yaml_implicit_resolvers = {}
-_PerlYamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
-_PerlYamlLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|)$"), ["~", "n", ""])
-_PerlYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^-?(?:0|[1-9][0-9]*)$"), list("-0123456789")
-)
-_PerlYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$"),
-    list("-0123456789"),
-)
-
-
-def _construct_perl_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+def _construct_perl_float(loader: Any, node: Any) -> float | str:
     # YAML::XS keeps "1.0" or "0.10" a string: only text that reads back the same is a number.
     text = loader.construct_scalar(node)
     number = float(text)
-    return number if f"{number:.15g}" == text else text
+    return number if "%.15g" % number == text else text  # noqa: UP031 (Perl's own format)
 
 
-def _construct_perl_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+def _construct_perl_int(loader: Any, node: Any) -> int | str:
     text = loader.construct_scalar(node)
     return int(text) if str(int(text)) == text else text  # "-0" stays text too
-
-
-_PerlYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_perl_float)
-_PerlYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_perl_int)
-_PerlYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 class Spec:
@@ -187,6 +189,8 @@ def perl_distribution_spec() -> str | None:
     File::ShareDir keeps a distribution's files in ``<@INC dir>/auto/share/dist/<dist>/``;
     we ask the local perl for its @INC rather than guess the layout.
     """
+    import subprocess
+
     try:
         out = subprocess.run(
             ["perl", "-e", 'print join "\\n", @INC'],
@@ -208,10 +212,14 @@ def _read(name: str) -> bytes:
     scheme = urllib.parse.urlsplit(name).scheme.lower()
     try:
         if scheme in ("http", "https"):
-            with urllib.request.urlopen(name, timeout=40) as response:
+            from urllib.request import urlopen
+
+            with urlopen(name, timeout=40) as response:
                 return response.read()
         if scheme == "file":
-            path = urllib.request.url2pathname(urllib.parse.urlsplit(name).path)
+            from urllib.request import url2pathname
+
+            path = url2pathname(urllib.parse.urlsplit(name).path)
             return Path(path).read_bytes()
         return Path(name).read_bytes()
     except OSError as exc:
@@ -230,8 +238,10 @@ def _parse(raw: bytes, name: str) -> Any:
         except json.JSONDecodeError as exc:
             place = f"line {exc.lineno} column {exc.colno}"
             raise SpecError(f"invalid JSON: {exc.msg}", name, place) from None
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_PerlYamlLoader)
+        return yaml.load(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -285,7 +295,7 @@ def cache_dir() -> Path | None:
 
 
 def _private(path: Path, want_dir: bool) -> bool:
-    """True if only we could have written ``path``: a pickle from elsewhere could run code."""
+    """True if only we could have written ``path``: a planted cache file could crash or fool us."""
     try:
         info = path.lstat()
     except OSError:
@@ -299,7 +309,7 @@ def _cache_load(digest: str) -> dict | None:
     directory = cache_dir()
     if directory is None:
         return None
-    path = directory / f"{digest}.pickle"
+    path = directory / f"{digest}.marshal"
     if not (_private(directory, True) and _private(path, False)):
         return None
     try:
@@ -307,8 +317,8 @@ def _cache_load(digest: str) -> dict | None:
         header = CACHE_FORMAT + digest.encode() + b"\n"
         if not blob.startswith(header):
             return None
-        data = pickle.loads(blob[len(header) :])
-    except Exception:  # noqa: BLE001 (unpickling junk can raise anything: ignore it, rebuild)
+        data = marshal.loads(blob[len(header) :])
+    except (ValueError, EOFError, TypeError, OSError):  # junk is ignored, and rebuilt
         return None
     return data if isinstance(data, dict) else None
 
@@ -321,14 +331,16 @@ def _cache_store(digest: str, data: dict) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(directory, True):
             return
-        blob = CACHE_FORMAT + digest.encode() + b"\n" + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
+        import tempfile
+
+        blob = CACHE_FORMAT + digest.encode() + b"\n" + marshal.dumps(data)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".marshal")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(blob)
-            os.replace(tmp, directory / f"{digest}.pickle")
+            os.replace(tmp, directory / f"{digest}.marshal")
         except BaseException:
             os.unlink(tmp)
             raise
-    except (OSError, pickle.PicklingError, RecursionError):
+    except (OSError, ValueError, RecursionError):
         return  # a read-only or full cache directory only costs speed

@@ -4,7 +4,8 @@ Requests are prepared directly (``PreparedRequest`` with our exact URL, headers 
 body), because ``Session.request`` would re-quote the URL, add its own default
 headers (``Accept: */*``) and re-read proxy and netrc settings on every call. The
 environment (``HTTPS_PROXY`` and friends, ``REQUESTS_CA_BUNDLE``) is read once per
-client and origin, as Perl's client reads its settings once.
+client and origin, as Perl's client reads its settings once. ``requests`` itself is
+imported on the first request: constructing a client should not pay for it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import urllib.parse
-
-import requests
-from requests.structures import CaseInsensitiveDict
-from requests.utils import resolve_proxies
+from typing import Any
 
 from .message import Headers, Request, Response
 from .transaction import Transaction
@@ -32,7 +30,9 @@ def default_timeouts() -> tuple[float, float]:
     )
 
 
-def new_session() -> requests.Session:
+def new_session() -> Any:
+    import requests
+
     return requests.Session()
 
 
@@ -41,26 +41,38 @@ class Transport:
 
     def __init__(
         self,
-        session: requests.Session | None = None,
+        session: Any = None,
         connect_timeout: float | None = None,
         inactivity_timeout: float | None = None,
     ) -> None:
         connect, inactivity = default_timeouts()
-        self.session = session if session is not None else new_session()
+        self._session = session
         self.connect_timeout = connect if connect_timeout is None else connect_timeout
         self.inactivity_timeout = inactivity if inactivity_timeout is None else inactivity_timeout
         self._settings: dict[str, dict] = {}
         self._lock = threading.Lock()
+
+    @property
+    def session(self) -> Any:
+        """The ``requests.Session``, made on first use."""
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = new_session()
+        return self._session
 
     def _settings_for(self, url: str) -> dict:
         split = urllib.parse.urlsplit(url)
         origin = f"{split.scheme}://{split.netloc}"
         settings = self._settings.get(origin)
         if settings is None:
+            import requests
+            from requests.utils import resolve_proxies
+
+            session = self.session
             with self._lock:
                 probe = requests.PreparedRequest()
                 probe.url = origin + "/"
-                session = self.session
                 proxies = resolve_proxies(probe, session.proxies, session.trust_env)
                 merged = session.merge_environment_settings(origin + "/", proxies, None, None, None)
                 settings = self._settings[origin] = {
@@ -72,7 +84,10 @@ class Transport:
 
     def send(self, tx: Transaction) -> Transaction:
         """Fill ``tx.res`` from the network; a failure becomes ``tx.error`` without a code."""
+        import requests
+
         req = tx.req
+        settings = self._settings_for(req.url)
         prepared = _prepare(req)
         try:
             response = self.session.send(
@@ -80,7 +95,7 @@ class Transport:
                 timeout=(self.connect_timeout, self.inactivity_timeout),
                 allow_redirects=False,  # Mojo::UserAgent follows none by default
                 stream=True,
-                **self._settings_for(req.url),
+                **settings,
             )
             try:
                 body = response.content
@@ -94,7 +109,10 @@ class Transport:
         return tx
 
 
-def _prepare(req: Request) -> requests.PreparedRequest:
+def _prepare(req: Request) -> Any:
+    import requests
+    from requests.structures import CaseInsensitiveDict
+
     prepared = requests.PreparedRequest()
     prepared.method = req.method
     prepared.url = req.url  # already escaped exactly as Mojo escapes it: never re-quoted
@@ -112,6 +130,8 @@ def _prepare(req: Request) -> requests.PreparedRequest:
 
 def mojo_message(exc: BaseException) -> str:
     """The words Mojo::UserAgent uses for the same failure, so ported checks still match."""
+    import requests
+
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "Connect timeout"
     if isinstance(exc, requests.exceptions.ReadTimeout):

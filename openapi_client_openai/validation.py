@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import EncodeError
@@ -258,13 +257,15 @@ FORMATS = {
 # -- the schema walker --------------------------------------------------------------
 
 
-@dataclass
 class _Run:
     """What JSON::Validator keeps in ``local`` variables during one validation."""
 
-    coerce: frozenset
-    arrays: bool = False  # coerce scalars to arrays: form and multipart bodies only
-    inside_discriminator: bool = False
+    __slots__ = ("arrays", "coerce", "inside_discriminator")
+
+    def __init__(self, coerce: frozenset, arrays: bool = False, inside_discriminator: bool = False) -> None:
+        self.coerce = coerce
+        self.arrays = arrays  # coerce scalars to arrays: form and multipart bodies only
+        self.inside_discriminator = inside_discriminator
 
 
 class SchemaValidator:
