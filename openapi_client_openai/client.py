@@ -175,7 +175,7 @@ class Client(EventEmitter):
         def later() -> None:
             try:
                 callback(self, tx if not tx.is_sent else self.start(tx))
-            except Exception:
+            except Exception:  # noqa: BLE001 (as in Mojo's event loop: report it, carry on)
                 _log().exception("callback for %s raised", op_id)
 
         executor().submit(later)
