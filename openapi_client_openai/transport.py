@@ -88,9 +88,11 @@ class Transport:
 
         req = tx.req
         settings = self._settings_for(req.url)
+        session = self.session
         prepared = _prepare(req)
+        prepared.prepare_cookies(session.cookies)  # Mojo's user agent keeps a cookie jar too
         try:
-            response = self.session.send(
+            response = session.send(
                 prepared,
                 timeout=(self.connect_timeout, self.inactivity_timeout),
                 allow_redirects=False,  # Mojo::UserAgent follows none by default
@@ -98,6 +100,8 @@ class Transport:
                 **settings,
             )
             try:
+                if _headers_cut_short(response):
+                    return Transaction(req, Response(), {"message": "Premature connection close"})
                 body = response.content
             finally:
                 response.close()
@@ -124,8 +128,14 @@ def _prepare(req: Request) -> Any:
     prepared.headers = headers
     prepared.body = req.body or None
     prepared.hooks = {"response": []}
-    prepared._cookies = None
     return prepared
+
+
+def _headers_cut_short(response: Any) -> bool:
+    """True when the connection closed inside the headers: http.client keeps what it got."""
+    original = getattr(getattr(response, "raw", None), "_original_response", None)
+    defects = getattr(getattr(original, "msg", None), "defects", ())
+    return any(type(defect).__name__ == "MissingHeaderBodySeparatorDefect" for defect in defects)
 
 
 def mojo_message(exc: BaseException) -> str:
