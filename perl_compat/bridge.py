@@ -72,15 +72,24 @@ class SubprocessDriver:
 
     mode = "subprocess"
 
-    def __init__(self, perl: str = "perl", timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, perl: str = "perl", timeout: float = DEFAULT_TIMEOUT, perl_args: tuple[str, ...] = ()
+    ) -> None:
         self.perl = perl
         self.timeout = timeout
+        self.perl_args = tuple(perl_args)  # e.g. ("-I", dir): options put before driver.pl
         self.generation = 0  # bumped at every (re)start: clients made before are gone
         self._lock = threading.RLock()
         self._process: subprocess.Popen | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self._buffer = b""
         self._next_id = 0
+
+    def ensure(self) -> int:
+        """Start the driver if it is not running; the generation that now answers."""
+        with self._lock:
+            self._ensure_started()
+            return self.generation
 
     def request(self, method: str, args: dict | None = None, timeout: float | None = None) -> Any:
         """Send one request and wait (bounded) for its reply; Perl-side errors raise PerlError."""
@@ -130,7 +139,7 @@ class SubprocessDriver:
         self._stderr.clear()
         try:
             process = subprocess.Popen(
-                [self.perl, str(DRIVER_SCRIPT)],
+                [self.perl, *self.perl_args, str(DRIVER_SCRIPT)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -210,6 +219,9 @@ class EmbeddedDriver:
         self._interpreter.add_inc(PERL_DIR)
         self._interpreter.use("PerlCompat::Driver")
 
+    def ensure(self) -> int:
+        return self.generation
+
     def request(self, method: str, args: dict | None = None, timeout: float | None = None) -> Any:
         # No timeout can be enforced in-process; Mojo's own timeouts bound each call.
         return self._interpreter.call(f"PerlCompat::Driver::{method}", args or {})
@@ -267,8 +279,10 @@ class PerlClient:
         mode: str = "auto",
         perl: str = "perl",
         timeout: float = DEFAULT_TIMEOUT,
+        driver: SubprocessDriver | EmbeddedDriver | None = None,
     ) -> None:
-        self._driver = driver_for(mode, perl, timeout)
+        # The process-wide driver for the mode, unless the caller brings its own.
+        self._driver = driver if driver is not None else driver_for(mode, perl, timeout)
         self.mode: str = self._driver.mode
         self._spec = spec
         self._options = {
@@ -299,7 +313,7 @@ class PerlClient:
 
     def call(self, op: str, params: Mapping | None = None, /, **content: Any) -> Transaction:
         """``$client->call($op => \\%params, %content)``; a Perl die raises PerlError."""
-        if self._generation != self._driver.generation:
+        if self._generation != self._driver.ensure():
             self._connect()  # the driver was restarted: our Perl client went with it
         result = self._driver.request(
             "call",

@@ -28,6 +28,7 @@ use PerlCompat::Driver;
 open my $PROTOCOL, '>&', \*STDOUT or die "cannot dup stdout: $!\n";
 open STDOUT, '>&', \*STDERR or die "cannot redirect stdout: $!\n";
 $PROTOCOL->autoflush(1);
+STDOUT->autoflush(1);
 STDERR->autoflush(1);
 binmode STDIN;
 binmode $PROTOCOL;
