@@ -8,10 +8,8 @@ and boolean ``exclusiveMinimum``/``exclusiveMaximum``.
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -28,7 +26,6 @@ from openapi_client_openai.examples import (
 from openapi_client_openai.operations import Operation
 from openapi_client_openai.spec import BUNDLED_SPEC, load_spec
 
-OPENAI_SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "openapi" / "openai-openapi.yaml"
 SPEC_URI = "urn:openapi-spec"
 
 
@@ -194,16 +191,6 @@ def _bare_nulls(value, place) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def openai_spec():
-    if not OPENAI_SPEC.is_file():
-        message = f"OpenAI's spec (the test bed) is missing: {OPENAI_SPEC}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return load_spec(str(OPENAI_SPEC))
-
-
-@pytest.fixture(scope="module")
 def bundled_spec():
     return load_spec(str(BUNDLED_SPEC))
 
@@ -254,13 +241,15 @@ def _all_examples(spec, order=1) -> str:
     return json.dumps({k: built[k] for k in sorted(built)})
 
 
-def test_openai_examples_are_deterministic_and_fast(openai_spec, capsys):
-    fresh = load_spec(str(OPENAI_SPEC))  # another Spec object: a cold memo
+def test_openai_examples_are_deterministic_and_fast(openai_spec, openai_spec_path, capsys):
+    # openai_spec and openai_spec_path (conftest.py) skip locally, and fail under CI=true,
+    # when ../shared is missing.
+    fresh = load_spec(str(openai_spec_path))  # another Spec object: a cold memo
     assert fresh is not openai_spec
     started = time.perf_counter()
     first = _all_examples(fresh)
     elapsed = time.perf_counter() - started
-    again = load_spec(str(OPENAI_SPEC))
+    again = load_spec(str(openai_spec_path))
     # Reverse order on a cold memo: a memoised value that depends on context would show here.
     assert _all_examples(again, order=-1) == first
     assert _all_examples(fresh) == first  # warm memo
