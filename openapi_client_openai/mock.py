@@ -181,6 +181,7 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
         self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
         self._server = _HTTPServer((host, port), _Handler, self)
         bound_host, bound_port = self._server.server_address[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -209,9 +210,10 @@ class MockServer:
 
     def stop(self) -> None:
         """Stop accepting, close open connections, and wait (briefly) for their threads."""
-        if self._stopped.is_set():
-            return
-        self._stopped.set()
+        with self._stop_lock:  # the lifetime timer and the owner may both stop it
+            if self._stopped.is_set():
+                return
+            self._stopped.set()
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.cancel()
         if self._thread is not None and self._thread.is_alive():
@@ -297,17 +299,14 @@ class MockServer:
         matching = [route for route in self._routes if segments is not None and route.matches(segments)]
         if not matching:
             return _error_reply(404, f"Invalid URL ({shown})")
-        lookup = "GET" if method == "HEAD" else method
+        lookup = "GET" if method == "HEAD" else method  # HEAD is GET without the body
         route = next((r for r in matching if method in r.methods), None)
         route = route or next((r for r in matching if lookup in r.methods), None)
         if route is None:
             allowed = {m for r in matching for m in r.methods}
             if "GET" in allowed:
                 allowed.add("HEAD")
-            order = [m.upper() for m in HTTP_METHODS]
-            allow = ", ".join(
-                sorted(allowed, key=lambda m: (order.index(m) if m in order else len(order), m))
-            )
+            allow = ", ".join(sorted(allowed, key=_method_order))
             return _error_reply(405, f"Invalid method for URL ({shown})", (("Allow", allow),))
         if body and _is_json(content_type):
             try:
@@ -353,6 +352,11 @@ class _HTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up or reset is routine; anything else is a bug worth a traceback."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks DNS for a name (getfqdn), which can stall; we need none.
@@ -422,7 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
                 http_version=self.request_version,
             )
         )
-        self._send(mock._reply(self.command, path, self.headers.get("Content-Type", ""), body))
+        try:
+            reply = mock._reply(self.command, path, self.headers.get("Content-Type", ""), body)
+        except Exception as exc:  # noqa: BLE001 (a spec we cannot answer from: say so, keep serving)
+            reply = _error_reply(500, f"mock server error: {type(exc).__name__}: {exc}")
+        self._send(reply)
 
     def _read_body(self) -> bytes:
         codings = ",".join(self.headers.get_all("Transfer-Encoding") or ()).lower()
@@ -473,9 +481,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if self.close_connection and not any(name == "Connection" for name, _ in reply.headers):
             self.send_header("Connection", "close")  # the client asked for it, or spoke HTTP/1.0
-        self.send_header("Content-Length", str(len(reply.body)))
+        bodiless = reply.status < 200 or reply.status in (204, 304)
+        if not bodiless:
+            self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if self.command != "HEAD" and reply.status >= 200 and reply.status not in (204, 304):
+        if self.command != "HEAD" and not bodiless:
             self.wfile.write(reply.body)
 
 

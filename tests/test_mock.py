@@ -208,16 +208,50 @@ def test_malformed_json_body_is_400(server):
 
 
 def test_a_broken_request_line_gets_a_json_400(server):
-    with socket.create_connection(
-        ("127.0.0.1", urllib.parse.urlsplit(server.url).port), timeout=TIMEOUT
-    ) as raw:
-        raw.sendall(b"NOT A VALID REQUEST LINE\r\n\r\n")
+    head, body = raw_exchange(server, b"NOT A VALID REQUEST LINE\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert set(json.loads(body)["error"]) == ERROR_KEYS
+
+
+def raw_exchange(server: MockServer, data: bytes) -> tuple[bytes, bytes]:
+    """Send bytes as they are, read until the server closes: (status line and headers, body)."""
+    port = urllib.parse.urlsplit(server.url).port
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw:
+        raw.sendall(data)
         answer = b""
         while chunk := raw.recv(65536):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400")
+    return head, body
+
+
+@pytest.mark.parametrize(
+    ("framing", "status"),
+    [
+        (b'Content-Length: 11\r\n\r\n{"a": 123}', b"413"),
+        (b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}", b"400"),
+        (b"Transfer-Encoding: gzip\r\n\r\n", b"501"),
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
+    ],
+)
+def test_unreadable_bodies_are_refused_and_the_connection_closed(server, monkeypatch, framing, status):
+    monkeypatch.setattr(mock_module, "MAX_BODY", 10)
+    head, body = raw_exchange(server, b"POST /v1/threads/t/runs/r HTTP/1.1\r\nHost: x\r\n" + framing)
+    assert head.startswith(b"HTTP/1.1 " + status)
+    assert b"\r\nConnection: close" in head
     assert set(json.loads(body)["error"]) == ERROR_KEYS
+
+
+def test_an_internal_error_is_a_json_500_and_the_server_goes_on(server, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no example")
+
+    monkeypatch.setattr(mock_module, "response_example", broken)
+    failed = requests.get(server.base_url + "/threads/t/runs/r", timeout=TIMEOUT)
+    assert failed.status_code == 500
+    assert failed.json()["error"]["message"] == "mock server error: RuntimeError: no example"
+    monkeypatch.undo()
+    assert requests.get(server.base_url + "/threads/t/runs/r", timeout=TIMEOUT).status_code == 200
 
 
 def test_nothing_is_logged_per_request(server, capfd):
@@ -295,6 +329,7 @@ def test_literal_segments_win_and_methods_fall_back_to_templates(small_server):
     # No DELETE on the literal path: the template that has one answers.
     deleted = requests.delete(base + "/items/special", timeout=TIMEOUT)
     assert (deleted.status_code, operation_of(deleted), deleted.content) == (204, "deleteItem", b"")
+    assert "Content-Length" not in deleted.headers  # a 204 has no body and says nothing of one
     assert operation_of(requests.put(base + "/items/report.txt", timeout=TIMEOUT)) == "putFile"
     wrong = requests.post(base + "/items/special", timeout=TIMEOUT)
     assert wrong.status_code == 405
