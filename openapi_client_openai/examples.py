@@ -198,14 +198,12 @@ def _media_example(spec: Spec, media: dict) -> Any:
     if media.get("example") is not None:
         return media["example"]
     examples = media.get("examples")
-    first = _ABSENT
+    if isinstance(examples, list) and examples and examples[0] is not None:
+        return examples[0]  # not OpenAPI (a map of Example objects) but JSON Schema's spelling
     if isinstance(examples, dict) and examples:
-        first = next(iter(examples.values()))
-    elif isinstance(examples, list) and examples:
-        first = examples[0]
-    first = spec.resolve(first) if first is not _ABSENT else _ABSENT
-    if isinstance(first, dict) and first.get("value") is not None:
-        return first["value"]
+        first = spec.resolve(next(iter(examples.values())))
+        if isinstance(first, dict) and first.get("value") is not None:
+            return first["value"]
     return _ABSENT
 
 
@@ -335,9 +333,9 @@ class _Builder:
     def _choose(self, schema: dict, keyword: str) -> Any:
         """The first branch that is not null-only and builds without recursing."""
         first_cut = None
-        for branch in schema[keyword]:
-            if _null_only(self.spec, branch):
-                continue
+        branches = [b for b in schema[keyword] if not _null_only(self.spec, b)]
+        usable = [b for b in branches if not _perl_rejects(self.spec, b)] or branches
+        for branch in usable:
             try:
                 value = self.build(branch)
             except _Cut as cut:
@@ -373,6 +371,8 @@ class _Builder:
         extra = schema.get("additionalProperties")
         out: dict = {}
         for name, sub in properties.items():
+            if name not in required and _perl_rejects(self.spec, sub):
+                continue
             try:
                 out[name] = self.build(sub)
             except _Cut as cut:
@@ -419,6 +419,32 @@ class _Builder:
             self._note_cut(cut)
             return []
         return [item] * count  # shared on purpose: build_example copies the result
+
+
+def _perl_rejects(spec: Spec, schema: Any) -> bool:
+    """True for a schema no request value passes in Perl, so examples avoid it where they may.
+
+    JSON::Validator (OpenAPIv3) checks a ``discriminator`` on object schemas (typed
+    or guessed from their keywords) through its ``mapping`` alone: without one,
+    every value fails with "No definition for discriminator ...".
+    """
+    try:
+        node = spec.resolve(schema)
+    except SpecError:
+        return False
+    if not isinstance(node, dict):
+        return False
+    discriminator = node.get("discriminator")
+    if not isinstance(discriminator, dict) or not discriminator.get("propertyName"):
+        return False
+    if isinstance(discriminator.get("mapping"), dict) and discriminator["mapping"]:
+        return False
+    declared = node.get("type")
+    guessed = any(
+        k in node
+        for k in ("additionalProperties", "patternProperties", "properties", "propertyNames", "required")
+    )
+    return declared == "object" or (declared is None and guessed)
 
 
 def _kind(schema: dict) -> str | None:

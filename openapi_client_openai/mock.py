@@ -183,9 +183,9 @@ class MockServer:
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
         self._server = _HTTPServer((host, port), _Handler, self)
-        bound_host, bound_port = self._server.server_address[:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.url = f"http://{shown}:{bound_port}"
+        self.host, self.port = self._server.server_address[:2]
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown}:{self.port}"
         self.base_url = self.url + self._base_path
 
     def __repr__(self) -> str:

@@ -55,7 +55,7 @@ def assert_openai_error(response, status: int, message: str) -> None:
 
 
 def test_get_run_answers_the_run_example_and_is_captured(server, bundled):
-    assert server.url.startswith("http://127.0.0.1:")
+    assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
     assert server.base_url == server.url + "/v1"
     response = requests.get(
         server.base_url + "/threads/thread_1/runs/run_1", headers={"X-Trace": "abc"}, timeout=TIMEOUT
