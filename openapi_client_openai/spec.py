@@ -150,12 +150,12 @@ def load_spec(source: SpecSource = None) -> Spec:
     if isinstance(source, Spec):
         return source
     if isinstance(source, Mapping):
-        try:  # a private copy: the caller may go on changing the mapping it gave us
-            text = json.dumps(source, sort_keys=True)
+        try:  # a private copy (the caller may go on changing its mapping), in its key order
+            data = json.loads(json.dumps(source))
+            canonical = json.dumps(source, sort_keys=True)
         except (TypeError, ValueError, RecursionError) as exc:
             raise SpecError(f"the mapping is not JSON data: {exc}", "<mapping>") from None
-        data = json.loads(text)
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
         return _checked(data, "<mapping>", digest)
     if source is None:
         source = discover_spec()
