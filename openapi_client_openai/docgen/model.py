@@ -77,6 +77,8 @@ class BodyContent:
     fields: tuple
     example: Example | None
     same_as: str  # an earlier content type with the very same example
+    schema: Any
+    trimmable: bool  # optional top-level properties can go without breaking validity
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,9 @@ def build_method(spec: Spec, op: Operation) -> Method:
         value = _parameter_value(spec, field.name, schema, param, examples)
         usage_params[field.name] = value
         usage_examples.append(Example(f"{op.operation_id} parameter {field.name}", value, schema))
-    body, kind = _usage_body(request_body)
+    body, kind, body_schema = _usage_body(request_body)
+    if kind:
+        usage_examples.append(Example(f"{op.operation_id} usage body", body, body_schema))
     sample = CallSample(op.operation_id, usage_params, body, kind)
     return Method(
         verb=op.method.upper(),
@@ -341,7 +345,7 @@ def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
             )
             for name, prop in properties.items()
         )
-        value = _media_example(spec, op, media, examples)
+        value = examples.request_example(spec, op, content_type)
         if _is_multipart(content_type) and isinstance(value, dict):
             value = _upload_paths(spec, properties, value)
         example = Example(f"{op.operation_id} request {content_type}", value, schema) if media else None
@@ -353,6 +357,8 @@ def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
                 fields=fields,
                 example=None if key in shown else example,
                 same_as=shown.get(key, ""),
+                schema=schema,
+                trimmable=schemas.optional_properties_droppable(spec, schema),
             )
         )
         shown.setdefault(key, content_type)
@@ -361,14 +367,21 @@ def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
     )
 
 
-def _media_example(spec: Spec, op: Operation, media: dict, examples) -> Any:
-    if "example" in media:
+def _response_example(spec: Spec, media: dict, examples) -> Any:
+    """The media type's own example, else one built from its schema.
+
+    Not ``examples.response_example``: that prefers OpenAI's ``x-oaiMeta`` sample
+    responses, which are abbreviated and often break their own schema (nulls in
+    non-null fields, required fields left out); every example here must validate.
+    """
+    if media.get("example") is not None:
         return media["example"]
-    if isinstance(media.get("examples"), dict) and media["examples"]:
-        first = spec.resolve(next(iter(media["examples"].values())))
-        if isinstance(first, dict) and "value" in first:
+    named = media.get("examples")
+    if isinstance(named, dict) and named:
+        first = spec.resolve(next(iter(named.values())))
+        if isinstance(first, dict) and first.get("value") is not None:
             return first["value"]
-    return examples.build_example(spec, media.get("schema", {}))
+    return examples.build_example(spec, media.get("schema"))
 
 
 def _is_multipart(content_type: str) -> bool:
@@ -395,22 +408,33 @@ def _is_binary(spec: Spec, schema: Any) -> bool:
 
 
 def _usage_body(body: RequestBody | None) -> tuple:
-    """(value, kind) of the body a usage line passes: JSON first, then uploads, then forms."""
-    if body is None:
-        return None, ""
-    by_type = {c.content_type.lower(): c for c in body.contents}
-    order = (("application/json", "json"), ("multipart/form-data", "file_upload"))
-    for content_type, kind in order:
-        content = by_type.get(content_type)
-        if content is not None:
-            return _example_value(body, content), kind
-    for content in body.contents:
-        lowered = content.content_type.lower()
-        if "json" in lowered:
-            return _example_value(body, content), "json"
-        if lowered == "application/x-www-form-urlencoded":
-            return _example_value(body, content), "form"
-    return None, ""
+    """(value, kind, schema) of the body a usage line passes: JSON first, then uploads, then forms.
+
+    A usage line shows the required properties only (the full example follows in the
+    Request Body section), where leaving the others out keeps the body valid.
+    """
+    chosen = None
+    if body is not None:
+        by_type = {c.content_type.lower(): c for c in body.contents}
+        for content_type, kind in (("application/json", "json"), ("multipart/form-data", "file_upload")):
+            if content_type in by_type:
+                chosen = by_type[content_type], kind
+                break
+        for content in body.contents if chosen is None else ():
+            lowered = content.content_type.lower()
+            if "json" in lowered or lowered == "application/x-www-form-urlencoded":
+                chosen = content, "json" if "json" in lowered else "form"
+                break
+    if chosen is None:
+        return None, "", None
+    content, kind = chosen
+    value = _example_value(body, content)
+    if content.trimmable and isinstance(value, dict):
+        required = {field.name for field in content.fields if field.required}
+        trimmed = {name: inner for name, inner in value.items() if name in required}
+        if trimmed:
+            value = trimmed
+    return value, kind, content.schema
 
 
 def _example_value(body: RequestBody, content: BodyContent) -> Any:
@@ -434,7 +458,7 @@ def _responses(spec: Spec, op: Operation, examples) -> tuple:
             example = None
             same_as = ""
             if "schema" in media and shows_example(content_type):
-                value = examples.response_example(spec, op, status, content_type)
+                value = _response_example(spec, media, examples)
                 key = repr(value)
                 if key in shown:
                     same_as = shown[key]

@@ -77,6 +77,7 @@ class DocumentSet:
         self._grouped = spec.operations.by_path()
         self._names = page_names(list(self._grouped))
         self._methods: dict = {}
+        self._docstrings: dict = {}
         self._lock = threading.Lock()
         self.index = Document(PERL_NAMESPACE, None, lambda: index_blocks(build_index(spec)))
         self.pages = OrderedDict(
@@ -128,11 +129,15 @@ class DocumentSet:
         raise LookupError(f"no page {name_or_path!r} in the docs of {self.spec.source}{hint}")
 
     def docstring(self, operation: Operation) -> str:
-        method = self.method(operation)
-        text = textwrap.dedent(render_text(method_blocks(method)))
-        page = f"{PERL_NAMESPACE}::{self._names[operation.path]}"
-        # The trailing line sits at column 0, so inspect.cleandoc leaves the layout alone.
-        return f"{text.rstrip()}\n\nFull page: {page}\n"
+        found = self._docstrings.get(operation.operation_id)
+        if found is None:
+            text = textwrap.dedent(render_text(method_blocks(self.method(operation))))
+            page = f"{PERL_NAMESPACE}::{self._names[operation.path]}"
+            # The last line sits at column 0, so inspect.cleandoc (help()) keeps the layout.
+            found = self._docstrings.setdefault(
+                operation.operation_id, f"{text.rstrip()}\n\nFull page: {page}\n"
+            )
+        return found
 
 
 _SETS: OrderedDict = OrderedDict()

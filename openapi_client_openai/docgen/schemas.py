@@ -8,7 +8,6 @@ those).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +117,8 @@ def _allowed(spec: Spec, node: Any, depth: int) -> tuple:
         return tuple(v for v in node["enum"] if v is not None), True
     if "const" in node:
         return ((node["const"],) if node["const"] is not None else ()), True
+    if isinstance(node.get("items"), dict) and not node.get("anyOf") and not node.get("oneOf"):
+        return _allowed(spec, _resolve(spec, node["items"]), depth + 1)  # an array's item values
     values: list = []
     exhaustive = True
     options = (node.get("anyOf") or []) + (node.get("oneOf") or [])
@@ -178,8 +179,29 @@ def object_shape(spec: Spec, schema: Any) -> tuple:
     return properties, required
 
 
-def display_value(value: Any) -> str:
-    """A JSON value as it appears in ``Default:``/``Allowed values:`` lines."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+_NEEDS_WHOLE_OBJECT = (
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "minProperties",
+    "dependentRequired",
+    "dependentSchemas",
+)
+
+
+def optional_properties_droppable(spec: Spec, schema: Any) -> bool:
+    """True when an object valid for ``schema`` stays valid without its optional properties.
+
+    That holds for plain objects (``allOf`` parts included); a top-level choice
+    (``oneOf``/``anyOf``), ``minProperties`` or a dependency may need the others.
+    """
+    stack = [_resolve(spec, schema)]
+    seen = 0
+    while stack and seen < 64:
+        seen += 1
+        node = stack.pop()
+        if not isinstance(node, dict) or any(key in node for key in _NEEDS_WHOLE_OBJECT):
+            return False
+        stack.extend(_resolve(spec, part) for part in node.get("allOf") or [])
+    return True

@@ -80,12 +80,17 @@ def _python_name(name: str) -> bool:
 
 # -- layout ----------------------------------------------------------------------
 
+HUG_LIMIT = 48  # a call line this short keeps its arguments, the last one opening there
+
 
 @dataclass(frozen=True)
 class _Raw:
     text: str
 
-    def render(self, indent: int) -> str:
+    def flat(self) -> str:
+        return self.text
+
+    def render(self, indent: int, used: int = 0) -> str:
         return self.text
 
 
@@ -94,9 +99,15 @@ class _PerlArg:
     value: Any
     key: str = ""
 
-    def render(self, indent: int) -> str:
-        prefix = f"{_perl_key(self.key)} => " if self.key else ""
-        return prefix + _perl(self.value, indent, len(prefix))
+    def _prefix(self) -> str:
+        return f"{_perl_key(self.key)} => " if self.key else ""
+
+    def flat(self) -> str:
+        return self._prefix() + _perl_flat(self.value)
+
+    def render(self, indent: int, used: int = 0) -> str:
+        prefix = self._prefix()
+        return prefix + _perl(self.value, indent, used + len(prefix))
 
 
 @dataclass(frozen=True)
@@ -104,18 +115,36 @@ class _PyArg:
     value: Any
     key: str = ""
 
-    def render(self, indent: int) -> str:
+    def flat(self) -> str:
+        return (f"{self.key}=" if self.key else "") + _python_flat(self.value)
+
+    def render(self, indent: int, used: int = 0) -> str:
         prefix = f"{self.key}=" if self.key else ""
-        return prefix + _python(self.value, indent, len(prefix))
+        return prefix + _python(self.value, indent, used + len(prefix))
 
 
 def _call(head: str, args: list, perl: bool, fat_first: bool = False) -> str:
-    one_line = _join_args([a.render(10_000) for a in args], fat_first)
-    if len(head) + len(one_line) + 3 <= WIDTH:
-        return f"{head}({one_line})"
-    # A single hash or dict argument opens on the call's line, Perl style.
-    if len(args) == 1 and isinstance(args[0], (_PerlArg, _PyArg)) and not args[0].key:
-        return f"{head}({args[0].render(0)})"
+    """``head(args)`` on one line if it fits, else hugging the last argument, else one per line.
+
+    Hugging (``createFile({}, file_upload => {`` ... ``})``) is kept for calls whose
+    other arguments are positional; keyword calls go one argument per line.
+    """
+    flats = [a.flat() for a in args]
+    if len(head) + len(_join_args(flats, fat_first)) + 3 <= WIDTH:
+        return f"{head}({_join_args(flats, fat_first)})"
+    last = args[-1]
+    positional_lead = all(isinstance(a, _Raw) or not a.key for a in args[:-1])
+    if (
+        positional_lead
+        and isinstance(last, (_PerlArg, _PyArg))
+        and isinstance(last.value, (dict, list))
+        and last.value
+    ):
+        lead = _join_args(flats[:-1], fat_first)
+        separator = " " if fat_first and len(args) == 2 else ", "
+        opening = f"{head}({lead}{separator if lead else ''}"
+        if len(opening) <= HUG_LIMIT:
+            return opening + last.render(0, len(opening)) + ")"
     rendered = [a.render(4) for a in args]
     if fat_first:
         rendered = [f"{rendered[0]} {rendered[1]}", *rendered[2:]]
