@@ -13,9 +13,6 @@ import re
 import urllib.parse
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-
 from .blocks import (
     Code,
     Emph,
@@ -35,8 +32,6 @@ PLATFORM = "https://platform.openai.com"
 # Spec descriptions are written for the API reference, where they sit on an
 # operation's page two levels below /docs/api-reference/ ("../admin-api-keys").
 REFERENCE_PAGE = f"{PLATFORM}/docs/api-reference/section/operation"
-
-_PARSER = MarkdownIt("commonmark")
 
 
 def absolute_url(href: str) -> str | None:
@@ -62,8 +57,18 @@ def markdown_blocks(source: str) -> tuple:
     """The blocks of a Markdown text (an empty tuple for empty text)."""
     if not source or not source.strip():
         return ()
-    tree = SyntaxTreeNode(_PARSER.parse(source))
+    from markdown_it.tree import SyntaxTreeNode
+
+    tree = SyntaxTreeNode(_parser().parse(source))
     return _blocks(tree.children)
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """CommonMark as markdown-it-py reads it; imported on first use (help() should start fast)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def markdown_inlines(source: str) -> tuple:

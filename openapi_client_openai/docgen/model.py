@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,9 +180,7 @@ def source_label(spec: Spec) -> str:
     if scheme in ("http", "https"):
         return source
     local = (
-        Path(urllib.request.url2pathname(urllib.parse.urlsplit(source).path))
-        if scheme == "file"
-        else Path(source)
+        Path(urllib.parse.unquote(urllib.parse.urlsplit(source).path)) if scheme == "file" else Path(source)
     )
     try:
         if local.resolve() == BUNDLED_SPEC.resolve():
