@@ -782,6 +782,8 @@ def test_write_docs_writes_the_tree_and_only_the_formats_asked(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))
     with pytest.raises(ValueError, match="pod, text, md"):
         docgen.write_docs(str(BUNDLED_SPEC), tmp_path, formats=("html",))
+    both = docgen.write_docs(str(BUNDLED_SPEC), tmp_path / "two", formats="pod,text")
+    assert {p.suffix for p in both} == {".pod", ".txt"}
 
 
 def test_write_docs_raises_spec_error_for_a_bad_spec(tmp_path):

@@ -16,7 +16,8 @@ SUBDIR = Path("OpenAPI", "Client", "OpenAI")
 
 
 def check_formats(formats) -> tuple:
-    chosen = tuple(formats)
+    """The formats asked for, as a tuple; ``"pod,md"`` is accepted too."""
+    chosen = tuple(f.strip() for f in formats.split(",")) if isinstance(formats, str) else tuple(formats)
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
         raise ValueError(

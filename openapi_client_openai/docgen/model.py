@@ -8,12 +8,14 @@ the schema they illustrate, so tests can validate every one of them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..examples import build_example, request_example
 from ..operations import Operation
 from ..spec import BUNDLED_SPEC, Spec
 from . import schemas
@@ -208,27 +210,19 @@ def build_index(spec: Spec) -> IndexPage:
     return IndexPage(PERL_NAMESPACE, str(info.get("title") or "OpenAPI"), tuple(entries), colophon(spec))
 
 
-def build_page(spec: Spec, path: str, name: str) -> PathPage:
-    operations = spec.operations.by_path()[path]
-    methods = tuple(build_method(spec, op) for op in operations)
-    return PathPage(f"{PERL_NAMESPACE}::{name}", name, path, methods, colophon(spec))
-
-
 def build_method(spec: Spec, op: Operation) -> Method:
-    from .. import examples  # written alongside; imported late so a missing module names itself
-
     summary = markdown_inlines(op.summary)
     description = markdown_blocks(op.description)
     if op.description.strip() == op.summary.strip():
         description = ()
     parameters = _parameters(spec, op)
-    request_body = _request_body(spec, op, examples)
+    request_body = _request_body(spec, op)
     usage_params: dict = {}
     usage_examples = []
     for field, schema, param in parameters:
         if not field.required or field.location not in ("path", "query", "header"):
             continue
-        value = _parameter_value(spec, field.name, schema, param, examples)
+        value = _parameter_value(spec, field.name, schema, param)
         usage_params[field.name] = value
         usage_examples.append(Example(f"{op.operation_id} parameter {field.name}", value, schema))
     body, kind, body_schema = _usage_body(request_body)
@@ -247,7 +241,7 @@ def build_method(spec: Spec, op: Operation) -> Method:
         python_usage=python_call(sample),
         parameters=tuple(field for field, _, _ in parameters),
         request_body=request_body,
-        responses=_responses(spec, op, examples),
+        responses=_responses(spec, op),
         usage_examples=tuple(usage_examples),
     )
 
@@ -280,15 +274,11 @@ def _parameters(spec: Spec, op: Operation) -> list:
 
 
 def _with_deprecation(facts: schemas.SchemaFacts, deprecated: bool) -> schemas.SchemaFacts:
-    if deprecated and not facts.deprecated:
-        return schemas.SchemaFacts(
-            facts.type_label, facts.allowed, facts.allowed_exhaustive, facts.default, True
-        )
-    return facts
+    return dataclasses.replace(facts, deprecated=True) if deprecated else facts
 
 
 def _schema_description(spec: Spec, schema: Any) -> str:
-    node = schemas._resolve(spec, schema)
+    node = schemas.resolve_schema(spec, schema)
     return (
         node.get("description", "")
         if isinstance(node, dict) and isinstance(node.get("description"), str)
@@ -299,7 +289,7 @@ def _schema_description(spec: Spec, schema: Any) -> str:
 _ID_NAME = re.compile(r"\A(?:(.+)_)?id\Z")
 
 
-def _parameter_value(spec: Spec, name: str, schema: Any, param: dict, examples) -> Any:
+def _parameter_value(spec: Spec, name: str, schema: Any, param: dict) -> Any:
     """The value a usage line shows: the spec's example, an ``*_abc123`` id, or one built."""
     if "example" in param:
         return param["example"]
@@ -307,7 +297,7 @@ def _parameter_value(spec: Spec, name: str, schema: Any, param: dict, examples) 
         first = spec.resolve(next(iter(param["examples"].values())))
         if isinstance(first, dict) and "value" in first:
             return first["value"]
-    node = schemas._resolve(spec, schema)
+    node = schemas.resolve_schema(spec, schema)
     if isinstance(node, dict):
         if "example" in node and node["example"] is not None:
             return node["example"]
@@ -316,10 +306,10 @@ def _parameter_value(spec: Spec, name: str, schema: Any, param: dict, examples) 
     match = _ID_NAME.match(name)
     if match and schemas.type_label(spec, schema) in ("string", "any"):
         return f"{match.group(1)}_abc123" if match.group(1) else "abc123"
-    return examples.build_example(spec, schema)
+    return build_example(spec, schema)
 
 
-def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
+def _request_body(spec: Spec, op: Operation) -> RequestBody | None:
     body = op.request_body
     if not isinstance(body, dict):
         return None
@@ -342,7 +332,7 @@ def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
             )
             for name, prop in properties.items()
         )
-        value = examples.request_example(spec, op, content_type)
+        value = request_example(spec, op, content_type)
         if _is_multipart(content_type) and isinstance(value, dict):
             value = _upload_paths(spec, properties, value)
         example = Example(f"{op.operation_id} request {content_type}", value, schema) if media else None
@@ -364,7 +354,7 @@ def _request_body(spec: Spec, op: Operation, examples) -> RequestBody | None:
     )
 
 
-def _response_example(spec: Spec, media: dict, examples) -> Any:
+def _response_example(spec: Spec, media: dict) -> Any:
     """The media type's own example, else one built from its schema.
 
     Not ``examples.response_example``: that prefers OpenAI's ``x-oaiMeta`` sample
@@ -378,7 +368,7 @@ def _response_example(spec: Spec, media: dict, examples) -> Any:
         first = spec.resolve(next(iter(named.values())))
         if isinstance(first, dict) and first.get("value") is not None:
             return first["value"]
-    return examples.build_example(spec, media.get("schema"))
+    return build_example(spec, media.get("schema"))
 
 
 def _is_multipart(content_type: str) -> bool:
@@ -391,7 +381,7 @@ def _upload_paths(spec: Spec, properties: dict, value: dict) -> dict:
     for name, prop in properties.items():
         if name not in out:
             continue
-        node = schemas._resolve(spec, prop)
+        node = schemas.resolve_schema(spec, prop)
         if _is_binary(spec, node):
             out[name] = f"/path/to/{name}"
         elif isinstance(node, dict) and _is_binary(spec, node.get("items")) and isinstance(out[name], list):
@@ -400,7 +390,7 @@ def _upload_paths(spec: Spec, properties: dict, value: dict) -> dict:
 
 
 def _is_binary(spec: Spec, schema: Any) -> bool:
-    node = schemas._resolve(spec, schema)
+    node = schemas.resolve_schema(spec, schema)
     return isinstance(node, dict) and (node.get("format") == "binary" or "contentMediaType" in node)
 
 
@@ -441,7 +431,7 @@ def _example_value(body: RequestBody, content: BodyContent) -> Any:
     return same.example.value if same.example else None
 
 
-def _responses(spec: Spec, op: Operation, examples) -> tuple:
+def _responses(spec: Spec, op: Operation) -> tuple:
     found = []
     responses = op.definition.get("responses") or {}
     for status, response in responses.items():
@@ -455,7 +445,7 @@ def _responses(spec: Spec, op: Operation, examples) -> tuple:
             example = None
             same_as = ""
             if "schema" in media and shows_example(content_type):
-                value = _response_example(spec, media, examples)
+                value = _response_example(spec, media)
                 key = repr(value)
                 if key in shown:
                     same_as = shown[key]
