@@ -38,9 +38,9 @@ from openapi_client_openai.docgen.text import render_text
 from openapi_client_openai.errors import SpecError
 from openapi_client_openai.spec import BUNDLED_SPEC, load_spec
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REAL_SPEC_PATH = SHARED / "openapi" / "openai-openapi.yaml"
+from .conftest import OPENAI_SPEC as REAL_SPEC_PATH
+from .conftest import REPO, SHARED, require
+
 SEED_PATH = SHARED / "seed" / "000_1762b6fe1bfab540.txt"
 DOCS_TREE = REPO / "docs" / "OpenAPI"
 SEED_PATH_NAME = "/threads/{thread_id}/runs/{run_id}"
@@ -57,18 +57,9 @@ PERL_HEADING = re.compile(
 TEXT_HEADING = re.compile(r"^ {0,3}(\S.*)$")
 
 
-def _require(ok: bool, reason: str) -> None:
-    """Skip (or fail under CI=true) when something outside the repo is missing."""
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (required when CI=true)")
-    pytest.skip(reason)
-
-
 def _tool(name: str) -> str:
     path = shutil.which(name)
-    _require(path is not None, f"{name} (Debian perl) is not installed")
+    require(path is not None, f"{name} (Debian perl) is not installed")
     return path
 
 
@@ -88,7 +79,7 @@ def _subprocess_env() -> dict:
 
 @pytest.fixture(scope="module")
 def real_spec():
-    _require(REAL_SPEC_PATH.is_file(), f"OpenAI's spec (the test bed) not found at {REAL_SPEC_PATH}")
+    require(REAL_SPEC_PATH.is_file(), f"OpenAI's spec (the test bed) not found at {REAL_SPEC_PATH}")
     return load_spec(str(REAL_SPEC_PATH))
 
 
@@ -389,7 +380,7 @@ def test_examples_shown_are_the_examples_checked(bundled_spec):
 
 
 def _seed_headings() -> list:
-    _require(SEED_PATH.is_file(), f"the seed page is not at {SEED_PATH}")
+    require(SEED_PATH.is_file(), f"the seed page is not at {SEED_PATH}")
     lines = SEED_PATH.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if PERL_HEADING.match(line.strip())]
 
