@@ -96,7 +96,7 @@ def _destination(url: str) -> str:
     return f"<{url}>" if re.search(r"[\s()<>]", url) else url
 
 
-_SPECIAL = re.compile(r"[\\`*\[\]<>&|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_SPECIAL = re.compile(r"[\\`*\[\]<>&~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def _escape(text: str) -> str:
