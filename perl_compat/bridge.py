@@ -144,7 +144,6 @@ class SubprocessDriver:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=perl_environment(),
-                cwd=str(PERL_DIR),
             )
         except OSError as exc:
             raise PerlUnavailable(f"cannot start {self.perl!r}: {exc.strerror or exc}") from None

@@ -614,6 +614,14 @@ class Generator:
         yield case("upload/no-file", base, {"file_upload": {k: v for k, v in fields.items() if k != "file"}})
         for name in UPLOAD_FILES:
             yield case(f"upload/file/{name}", base, {"file_upload": {**fields, "file": upload(name)}})
+        # A path that is not there: relative (the run's cwd is a scratch directory) and in
+        # a directory that does not exist either.
+        yield case(
+            "upload/missing-file/relative", base, {"file_upload": {**fields, "file": "no-such-upload.txt"}}
+        )
+        yield case(
+            "upload/missing-file/no-dir", base, {"file_upload": {**fields, "file": "/no-such-dir/x.txt"}}
+        )
         yield case("upload/extra-field", base, {"file_upload": {**fields, "bogus_field": "x"}})
         yield case("upload/array-field", base, {"file_upload": {**fields, "tags": ["a", "b"]}})
         yield case("upload/null-field", base, {"file_upload": {**fields, "purpose": None}})

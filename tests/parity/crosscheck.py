@@ -9,6 +9,7 @@ it is given (whatever its truth), a raw body parsed as JSON.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,31 +116,74 @@ def _where(error: jsonschema.ValidationError) -> str:
     return "".join(f"/{p}" for p in error.absolute_path)
 
 
-# Disagreements we have read the Perl source for: (test, reason, who is right).
-def explain(case: Any, perl_valid: bool, problems: list[str]) -> tuple[str, str]:
+# Disagreements we have read the Perl source for: (reason, who is right), first match wins.
+RIGHT_PERL = "Perl"
+RIGHT_JSONSCHEMA = "jsonschema"
+
+
+def explain(
+    case: Any, op: Operation, perl_valid: bool, perl_errors: Any, problems: list[str]
+) -> tuple[str, str]:
     """Why Perl and jsonschema disagree on this case, and who is right."""
-    family = case.id.split("/", 1)[1] if "/" in case.id else case.id
-    kind = case.kind
-    if kind in ("query-coerce", "body-coerce") or family.startswith(("upload/coerce", "path-number")):
+    messages = " ".join(e.get("message", "") for e in perl_errors or [] if isinstance(e, dict))
+    parts = case.id.split("/")
+    param = next((p for p in op.parameters if len(parts) > 2 and p.get("name") == parts[2]), None)
+    schema = (param or {}).get("schema") or {}
+    value = case.params.get(parts[2]) if param is not None else None
+    if "No definition for discriminator" in messages:
         return (
-            "coercion: JSON::Validator's default coerce (booleans,numbers,strings) accepts text for "
-            "numbers/booleans and numbers for strings; jsonschema has no coercion",
-            "Perl",
+            "JSON::Validator needs discriminator.mapping and rejects every value without one; OAS "
+            "allows a discriminator without mapping (anyOf then decides)",
+            RIGHT_JSONSCHEMA,
         )
-    if kind == "query-array" or (kind == "query-coerce" and "scalar" in family):
-        return ("OpenAPI form/explode serialisation: a scalar is a one-item array", "Perl")
-    if kind == "falsy-body":
+    if case.kind == "falsy-body":
         return (
-            "OpenAPI::Client passes exists => $params->{body} (the body's truth): a false body (0, '', "
-            "undef) counts as absent, so it is either 'Missing property' or not validated at all",
-            "jsonschema",
+            "OpenAPI::Client passes exists => $params->{body} (the body's truth): a false body "
+            "(0, '', undef) counts as absent: 'Missing property.' or not validated at all",
+            RIGHT_JSONSCHEMA,
         )
-    if kind == "null-nullable" or kind == "query-null":
+    if param is not None and param.get("style") == "deepObject":
         return (
-            "`nullable: true` is an OAS 3.0 keyword that OAS 3.1 (this spec) dropped; JSON::Validator's "
-            "OpenAPIv3 honours it, Draft 2020-12 ignores it; the spec's authors meant nullable",
-            "Perl (intent) / jsonschema (letter)",
+            "a deepObject parameter is never read: OpenAPIv3 asks for it with name undef and "
+            "OpenAPI::Client finds nothing, so it is neither validated nor sent",
+            RIGHT_JSONSCHEMA,
         )
-    if kind == "missing-body" or (not perl_valid and not problems and kind == "body-source"):
-        return ("a generator's body is validated as given, even a raw JSON text (as a string)", "jsonschema")
+    if param is not None and schema.get("type") == "object":
+        return (
+            "an object query parameter (style form, explode read as false by an operator-precedence "
+            "slip) is made a hash by splitting its last value on commas, so any value passes",
+            RIGHT_JSONSCHEMA,
+        )
+    if param is not None and schema.get("type") != "array" and isinstance(value, list):
+        return (
+            "for a scalar parameter given several values JSON::Validator validates only the last "
+            "(_coerce_arrays) while all of them are sent",
+            RIGHT_JSONSCHEMA,
+        )
+    if param is not None and schema.get("type") == "array" and not isinstance(value, list):
+        return ("OpenAPI form/explode serialisation: one value is a one-item array", RIGHT_PERL)
+    if case.kind in ("query-coerce", "body-coerce", "path-number") or "/coerce/" in case.id:
+        return (
+            "coercion: JSON::Validator's default (booleans,numbers,strings) accepts text for "
+            "numbers and booleans and numbers for strings; jsonschema has no coercion",
+            RIGHT_PERL,
+        )
+    if not perl_valid and not problems and re.search(r"Expected \w+ - got null", messages):
+        return (
+            "JSON::Validator guesses a type from keywords (items -> array) where JSON Schema "
+            "applies them only to values of that type, so null fails a schema without `type`",
+            RIGHT_JSONSCHEMA,
+        )
+    if case.kind in ("null-nullable", "query-null"):
+        return (
+            "`nullable: true` is an OAS 3.0 keyword that OAS 3.1 (this spec) dropped; "
+            "JSON::Validator's OpenAPIv3 honours it, Draft 2020-12 ignores it",
+            "Perl (the authors' intent) / jsonschema (the 3.1 letter)",
+        )
+    if "raw" in case.id:
+        return (
+            "a raw body is validated as a string, not as the JSON it carries; a schema without "
+            "`type` accepts any string",
+            RIGHT_JSONSCHEMA,
+        )
     return ("not yet explained: read both verdicts", "unclear")

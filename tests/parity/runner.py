@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from openapi_client_openai.openai import OpenAI
-from perl_compat.bridge import PerlClient
+from perl_compat.bridge import PerlClient, SubprocessDriver
 from perl_compat.compare import Difference, Side, diff_sides
 from perl_compat.errors import PerlError
 
 from .cases import UPLOAD_FILES, Case
 
+PERL_TIMEOUT = 30.0  # seconds for any one answer of the perl driver (spec loading included)
 CAPTURE_TIMEOUT = 10.0  # seconds to wait for the server to record a request that got a response
 
 
@@ -40,6 +41,7 @@ class Runner:
         self.spec_path = str(spec_path)
         self.server = server
         self.mode = mode
+        self.files_dir = files_dir
         self.files: dict[str, str] = {}
         for name, data in UPLOAD_FILES.items():
             path = files_dir / name
@@ -47,6 +49,9 @@ class Runner:
             self.files[name] = str(path)
         self._perl: dict[tuple, PerlClient] = {}
         self._python: dict[tuple, OpenAI] = {}
+        # A driver of our own, started in the current directory, so relative upload
+        # paths mean the same file to both clients.
+        self._driver = SubprocessDriver(timeout=PERL_TIMEOUT) if mode == "subprocess" else None
 
     def base_url(self, variant: str) -> str:
         plain = str(self.server.base_url).rstrip("/")
@@ -56,7 +61,11 @@ class Runner:
         key = (case.base_url, case.assistants)
         if key not in self._perl:
             self._perl[key] = PerlClient(
-                self.spec_path, self.base_url(case.base_url), case.assistants, mode=self.mode
+                self.spec_path,
+                self.base_url(case.base_url),
+                case.assistants,
+                mode=self.mode,
+                driver=self._driver,
             )
         return self._perl[key]
 
@@ -76,6 +85,11 @@ class Runner:
     def run(self, case: Case, excluded: str | None = None) -> CaseResult:
         params, content = case.materialised(self.files)
         perl, mutated = self._perl_side(case, params, content)
+        if perl.outcome == "died":
+            # A die inside Mojo's blocking loop (an upload that cannot be opened) can leave
+            # the user agent broken for later calls: a fresh Perl client for the next case.
+            self._perl.pop((case.base_url, case.assistants)).close()
+        self._remove_strays()
         params, content = case.materialised(self.files)
         python, python_mutated = self._python_side(case, params, content)
         differences = diff_sides(perl, python)
@@ -83,37 +97,46 @@ class Runner:
             differences.append(Difference("caller-params", "(Perl: deviation, not copied)", python_mutated))
         return CaseResult(case, perl, python, differences, excluded, mutated)
 
-    def _captured(self, before: int, tx: Any) -> list:
+    def _remove_strays(self) -> None:
+        """Mojo creates a missing upload file (empty, removed later): not for Python to find."""
+        for path in self.files_dir.iterdir():
+            if path.name not in UPLOAD_FILES:
+                path.unlink()
+
+    def _captured(self, tx: Any) -> list:
+        """What the server received during this call (it was cleared just before)."""
         if tx is not None and tx.is_sent and tx.res.code is not None:
-            self.server.wait_for(before + 1, timeout=CAPTURE_TIMEOUT)
-        return list(self.server.requests[before:])
+            return self.server.wait_for(1, timeout=CAPTURE_TIMEOUT)
+        return list(self.server.requests)
 
     def _perl_side(self, case: Case, params: dict, content: dict) -> tuple[Side, bool]:
         client = self.perl_client(case)
-        before = len(self.server.requests)
+        self.server.clear()
         try:
             tx = client.call(case.op, params, **content)
         except PerlError as exc:
-            return Side.of(None, list(self.server.requests[before:]), exc), False
+            return Side.of(None, self._captured(None), exc), False
         after = (client.last_result or {}).get("params_after")
-        return Side.of(tx, self._captured(before, tx)), after is not None and after != params
+        return Side.of(tx, self._captured(tx)), after is not None and after != params
 
     def _python_side(self, case: Case, params: dict, content: dict) -> tuple[Side, Any]:
         client = self.python_client(case)
         snapshot = copy.deepcopy((params, content))
-        before = len(self.server.requests)
+        self.server.clear()
         try:
             tx = client.call(case.op, params, **content)
         except Exception as exc:  # any failure is this side's outcome
-            side = Side.of(None, list(self.server.requests[before:]), exc)
+            side = Side.of(None, self._captured(None), exc)
         else:
-            side = Side.of(tx, self._captured(before, tx))
+            side = Side.of(tx, self._captured(tx))
         changed = None if (params, content) == snapshot else {"params": params, "content": content}
         return side, changed
 
     def close(self) -> None:
         for client in self._perl.values():
             client.close()
+        if self._driver is not None:
+            self._driver.close()
 
 
 @dataclass

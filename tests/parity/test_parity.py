@@ -52,6 +52,7 @@ def report(generated: list[Case], perl_env: dict, tmp_path_factory: pytest.TempP
             if name in ("JSON_VALIDATOR_CACHE_PATH", "MOJO_REACTOR"):
                 patch.setenv(name, value)
         patch.setenv("OPENAI_API_KEY", TEST_KEY)
+        patch.chdir(files)  # relative upload paths: the same scratch directory for both clients
         with MockServer(TEST_BED) as server:
             runner = Runner(TEST_BED, server, files, mode=mode)
             try:
@@ -81,7 +82,7 @@ def cross_check(generated: list[Case], results: list) -> list[Disagreement]:
         perl_valid = result.perl.outcome != "local-400"
         problems = oracle.problems(op, case.params, case.content)
         if perl_valid != (not problems):
-            reason, right = explain(case, perl_valid, problems)
+            reason, right = explain(case, op, perl_valid, result.perl.errors(), problems)
             detail = problems[0] if problems else "accepted"
             out.append(Disagreement(case.id, perl_valid, not problems, detail, reason, right))
     return out

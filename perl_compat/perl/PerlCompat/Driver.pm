@@ -122,8 +122,8 @@ sub call {
       url    => $tx->req->url->to_string,
       env    => {operationId => $tx->req->env->{operationId}},
     ),
-    res   => _message($tx->res, code => $tx->res->code, message => $tx->res->message),
-    error => $tx->error,
+    res   => _message($tx->res, code => _number($tx->res->code), message => $tx->res->message),
+    error => _error($tx->error),
     sent  => $sent ? Mojo::JSON::true : Mojo::JSON::false,
 
     # OpenAPI::Client coerces the caller's params in place; this is what the
@@ -150,6 +150,15 @@ sub _message {
 sub _body {
   my ($message) = @_;
   return $message->content->is_multipart ? $message->build_body : $message->body;
+}
+
+# Mojo keeps a status code as the text of the status line ("200"): JSON gets a number.
+sub _number { defined $_[0] ? 0 + $_[0] : undef }
+
+sub _error {
+  my ($error) = @_;
+  return undef unless $error;
+  return {%$error, exists $error->{code} ? (code => _number($error->{code})) : ()};
 }
 
 sub _text {
