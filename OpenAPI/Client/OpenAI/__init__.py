@@ -17,3 +17,12 @@ __all__ = ["OpenAI", "new"]
 def new(spec: Any = None, *args: Any, **attrs: Any) -> OpenAI:
     """``OpenAPI::Client::OpenAI->new($spec, %attrs)``; the spec is optional."""
     return OpenAI(spec, *args, **attrs)
+
+
+def __getattr__(name: str) -> Any:
+    # ``OpenAPI.Client.OpenAI.Path`` works without importing it first, as in Perl.
+    if name == "Path":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.Path")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
