@@ -467,6 +467,11 @@ class Generator:
                     yield case(f"query-array/{name}/bad-item", {**minimal, name: [item, "nope"]}, content)
             if kind == "object":
                 yield case(f"query-object/{name}", {**minimal, name: {"key": "value"}}, content)
+                inner = schema.get("properties") or {}
+                if inner:
+                    first = sorted(inner)[0]
+                    bad = wrong_type(self.schemas.type_of(inner[first]))[0][1]
+                    yield case(f"query-object/{name}/bad-property", {**minimal, name: {first: bad}}, content)
             if kind == "string" and position % 2 == 0:
                 for pick in (position % 15, (position + 7) % 15):
                     value = SPECIAL_STRINGS[pick]

@@ -1,0 +1,162 @@
+"""perl_compat.compare: one call through both clients, and the ``compare`` command."""
+
+from __future__ import annotations
+
+import pytest
+
+import openapi_client_openai.openai as openai_module
+from openapi_client_openai.mock import MockServer
+from perl_compat.compare import Comparison, compare, main_compare, perl_call, python_call
+
+from .conftest import BUNDLED_SPEC, TEST_KEY, require
+
+RUN = {"thread_id": "thread_abc", "run_id": "run_abc"}
+
+
+@pytest.fixture(autouse=True)
+def perl_ready(perl_env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JSON_VALIDATOR_CACHE_PATH", "MOJO_REACTOR"):
+        monkeypatch.setenv(name, perl_env[name])
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+
+
+def same(comparison: Comparison) -> Comparison:
+    assert comparison.same, comparison.report()
+    return comparison
+
+
+def test_get_run_is_identical() -> None:
+    comparison = same(compare("getRun", RUN, spec=BUNDLED_SPEC, mode="subprocess"))
+    assert comparison.perl.outcome == comparison.python.outcome == "sent"
+    (wire,) = comparison.perl.requests()
+    assert (wire.method, wire.path) == ("GET", "/v1/threads/thread_abc/runs/run_abc")
+    assert ("authorization", f"Bearer {TEST_KEY}") in wire.headers
+    assert comparison.perl.tx.res.code == comparison.python.tx.res.code == 200
+
+
+def test_get_run_without_run_id_gives_the_same_local_400() -> None:
+    comparison = same(compare("getRun", {"thread_id": "t"}, spec=BUNDLED_SPEC, mode="subprocess"))
+    assert comparison.perl.outcome == "local-400"
+    assert comparison.perl.errors() == [{"message": "Missing property.", "path": "/run_id"}]
+    assert comparison.perl.requests() == comparison.python.requests() == []
+
+
+def test_modify_run_is_identical() -> None:
+    params = {**RUN, "body": {"metadata": {"user": "u/1", "n\u00e4me": "\u00fc"}}}
+    comparison = same(compare("modifyRun", params, spec=BUNDLED_SPEC, assistants=True, mode="subprocess"))
+    (wire,) = comparison.python.requests()
+    assert ("openai-beta", "assistants=v2") in wire.headers
+    assert wire.body == '{"metadata":{"n\u00e4me":"\u00fc","user":"u\\/1"}}'.encode()
+
+
+def test_modify_run_with_a_bad_body_gives_the_same_errors() -> None:
+    params = {**RUN, "body": {"metadata": "not an object", "bogus": 1}}
+    comparison = same(compare("modifyRun", params, spec=BUNDLED_SPEC, mode="subprocess"))
+    assert comparison.perl.outcome == "local-400"
+    assert len(comparison.perl.errors()) >= 1
+
+
+def test_against_a_base_url_the_reported_requests_are_compared() -> None:
+    with MockServer(BUNDLED_SPEC) as server:
+        comparison = same(
+            compare("getRun", RUN, spec=BUNDLED_SPEC, base_url=server.base_url, mode="subprocess")
+        )
+    assert comparison.perl.wire is None  # nothing of ours captured: compared from tx.req
+    assert comparison.perl.requests()[0].path == "/v1/threads/thread_abc/runs/run_abc"
+
+
+def test_a_deliberately_different_call_says_different(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = openai_module._add_openai_headers
+
+    def with_extra_header(client, tx) -> None:
+        original(client, tx)
+        tx.req.headers.add("X-Deliberate", "difference")
+
+    monkeypatch.setattr(openai_module, "_add_openai_headers", with_extra_header)
+    comparison = compare("getRun", RUN, spec=BUNDLED_SPEC, mode="subprocess")
+    assert not comparison.same
+    assert [d.field for d in comparison.differences] == ["headers"]
+    assert "x-deliberate: difference" in comparison.diff()
+    assert "verdict: different" in comparison.report()
+
+
+def test_both_bridges_agree() -> None:
+    from perl_compat.interpreter import available
+
+    status = available()
+    require(bool(status), f"libperl cannot be embedded here: {status.reason}")
+    for params in (RUN, {"thread_id": "t"}, {**RUN, "body": {"metadata": {"k": "v"}}}):
+        op = "modifyRun" if "body" in params else "getRun"
+        inside = compare(op, params, spec=BUNDLED_SPEC, mode="embedded")
+        outside = compare(op, params, spec=BUNDLED_SPEC, mode="subprocess")
+        assert inside.same and outside.same
+        assert inside.perl.requests() == outside.perl.requests()
+        assert inside.perl.errors() == outside.perl.errors()
+
+
+def test_call_syntax_is_shown_for_both_languages() -> None:
+    params = {**RUN, "body": {"metadata": {"k": True}}}
+    assert perl_call("modifyRun", params, {}) == (
+        "$client->modifyRun({thread_id => 'thread_abc', run_id => 'run_abc', "
+        "body => {metadata => {k => Mojo::JSON::true}}});"
+    )
+    assert python_call("modifyRun", params, {}).startswith("client.modifyRun({'thread_id': 'thread_abc'")
+    assert perl_call("admin-api-keys-list", {}, {}) == "$client->call('admin-api-keys-list' => {});"
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def test_command_identical_exits_0(capsys: pytest.CaptureFixture) -> None:
+    status = main_compare(["getRun", "thread_id=thread_abc", "run_id=run_abc", "--spec", str(BUNDLED_SPEC)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "$client->getRun({thread_id => 'thread_abc', run_id => 'run_abc'});" in out
+    assert "client.getRun({'thread_id': 'thread_abc', 'run_id': 'run_abc'})" in out
+    assert "sent: GET /v1/threads/thread_abc/runs/run_abc" in out
+    assert out.rstrip().endswith("verdict: identical")
+
+
+def test_command_body_and_typed_params(capsys: pytest.CaptureFixture) -> None:
+    argv = [
+        "modifyRun",
+        "thread_id=t",
+        "run_id=r",
+        "--body",
+        '{"metadata": {"a": "b"}}',
+        "--spec",
+        str(BUNDLED_SPEC),
+    ]
+    assert main_compare(argv) == 0, capsys.readouterr().out
+    assert main_compare(["listRuns", "thread_id=t", "limit:=5", "--spec", str(BUNDLED_SPEC)]) == 0
+
+
+def test_command_different_exits_1(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = openai_module._add_openai_headers
+    monkeypatch.setattr(
+        openai_module, "_add_openai_headers", lambda c, tx: (original(c, tx), tx.req.headers.add("X-D", "1"))
+    )
+    assert main_compare(["getRun", "thread_id=t", "run_id=r", "--spec", str(BUNDLED_SPEC)]) == 1
+    assert "verdict: different (1)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ([], "the following arguments are required: operation"),
+        (["getRun", "thread_id"], "is not name=value or name:=JSON"),
+        (["getRun", "limit:=[1,"], "limit:= needs JSON"),
+        (["modifyRun", "--body", "{nope"], "--body needs JSON"),
+        (["getRun", "--mock", "--base-url", "http://127.0.0.1:9"], "not allowed with argument"),
+        (["getRun", "--spec", "/no/such/spec.yaml"], "/no/such/spec.yaml"),
+    ],
+)
+def test_command_usage_errors_exit_2_with_one_line(
+    argv: list, says: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main_compare(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+    assert says in captured.err
+    assert "Traceback" not in captured.err
