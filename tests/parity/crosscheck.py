@@ -34,12 +34,14 @@ class Disagreement:
     reason: str
     right: str  # "Perl", "jsonschema" or "unclear"
 
-    def __str__(self) -> str:
-        verdicts = (
+    def verdicts(self) -> str:
+        return (
             f"Perl {'valid' if self.perl_valid else 'invalid'}, "
             f"jsonschema {'valid' if self.jsonschema_valid else 'invalid'}"
         )
-        return f"{self.case_id}: {verdicts} ({self.detail}) -> right: {self.right}: {self.reason}"
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.verdicts()} ({self.detail}) -> right: {self.right}: {self.reason}"
 
 
 class Oracle:
@@ -162,7 +164,12 @@ def explain(
         )
     if param is not None and schema.get("type") == "array" and not isinstance(value, list):
         return ("OpenAPI form/explode serialisation: one value is a one-item array", RIGHT_PERL)
-    if case.kind in ("query-coerce", "body-coerce", "path-number") or "/coerce/" in case.id:
+    numbers_for_strings = case.kind == "query-array" and case.id.endswith("/numbers")
+    if (
+        case.kind in ("query-coerce", "body-coerce", "path-number")
+        or "/coerce/" in case.id
+        or numbers_for_strings
+    ):
         return (
             "coercion: JSON::Validator's default (booleans,numbers,strings) accepts text for "
             "numbers and booleans and numbers for strings; jsonschema has no coercion",

@@ -17,6 +17,7 @@ from perl_compat.errors import PerlError
 from .cases import UPLOAD_FILES, Case
 
 PERL_TIMEOUT = 30.0  # seconds for any one answer of the perl driver (spec loading included)
+SAMPLES = 3  # cases shown per jsonschema reason in the short report
 CAPTURE_TIMEOUT = 10.0  # seconds to wait for the server to record a request that got a response
 
 
@@ -162,7 +163,8 @@ class Report:
         percent = 100.0 * same / total if total else 0.0
         return f"perl parity: {same}/{total} identical ({percent:.1f}%)"
 
-    def lines(self) -> list[str]:
+    def lines(self, full: bool = True) -> list[str]:
+        """The report; ``full=False`` lists at most a few cases per jsonschema reason."""
         out = [self.headline(), f"perl peer: {self.which}"]
         excluded = [r for r in self.results if r.excluded is not None]
         differed = sum(1 for r in excluded if not r.identical)
@@ -194,7 +196,11 @@ class Report:
             reasons = Counter((d.right, d.reason) for d in self.disagreements)
             for (right, reason), count in reasons.most_common():
                 out.append(f"  {count:>5} right: {right}: {reason}")
-            out += [f"  {d}" for d in self.disagreements]
+                cases = [d for d in self.disagreements if (d.right, d.reason) == (right, reason)]
+                shown = cases if full else cases[:SAMPLES]
+                out += [f"        {d.case_id}: {d.verdicts()} ({d.detail})" for d in shown]
+                if len(shown) < len(cases):
+                    out.append(f"        ... and {len(cases) - len(shown)} more (see the full report)")
         return out
 
 

@@ -2,7 +2,8 @@
 
 The report (``perl parity: N/M identical (P%)``, counts per kind, each difference,
 the exclusions, the jsonschema cross-check and the Perl peer) is printed at the
-end of the run and written to ``$PARITY_REPORT`` when that is set. Set
+end of the run (at most a few cases per jsonschema reason) and in full to
+``$PARITY_REPORT`` (default: ``parity-report.txt`` in pytest's base temp dir). Set
 ``PARITY_PERL_MODE=embedded`` to drive libperl in-process instead of the
 long-lived ``perl`` driver process.
 """
@@ -63,10 +64,9 @@ def report(generated: list[Case], perl_env: dict, tmp_path_factory: pytest.TempP
     disagreements = cross_check(generated, results)
     seconds += time.monotonic() - started
     made = Report(results, runner.which, seconds, disagreements)
-    lines = made.lines()
-    parity_conftest.REPORT_LINES[:] = lines
-    if os.environ.get("PARITY_REPORT"):
-        Path(os.environ["PARITY_REPORT"]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = Path(os.environ.get("PARITY_REPORT") or tmp_path_factory.getbasetemp() / "parity-report.txt")
+    full.write_text("\n".join(made.lines()) + "\n", encoding="utf-8")
+    parity_conftest.REPORT_LINES[:] = [*made.lines(full=False), f"full report: {full}"]
     return made
 
 
@@ -124,4 +124,5 @@ def test_the_perl_side_answered(report: Report) -> None:
 
 
 def test_perl_parity(report: Report) -> None:
-    assert not report.differing, "\n".join(report.lines())
+    shown = [f"{r.case.id}: {d}" for r in report.differing for d in r.differences]
+    assert not report.differing, "\n".join([report.headline(), *shown])
