@@ -272,6 +272,7 @@ class Comparison:
             f"  {python_call(self.op, self.params, self.content)}",
             *_side_lines(self.python),
         ]
+        lines.append(f"(headers not compared, so not shown: {', '.join(sorted(IGNORED_HEADERS))})")
         if self.same:
             lines.append("verdict: identical")
         else:
@@ -297,7 +298,7 @@ def _side_lines(side: Side) -> list[str]:
     lines.append(f"  got: {res.code if res.code is not None else '-'} {res.message}".rstrip())
     if res.body:
         lines.append(f"    body: {_shown(res.body)}")
-    lines.append(f"  tx.error: {json.dumps(side.tx.error)}")
+    lines.append(f"  tx.error: {json.dumps(side.tx.error, sort_keys=True)}")
     return lines
 
 
@@ -341,24 +342,30 @@ def compare(
     return Comparison(op, params, content, perl_side, python_side, which, diff_sides(perl_side, python_side))
 
 
-def _captured_since(server: Any, before: int, tx: Transaction | None) -> list:
+def captured(server: Any, tx: Transaction | None) -> list | None:
+    """What ``server`` received since it was last cleared; None without a server.
+
+    A transaction that got a response was recorded before the server answered;
+    ``wait_for`` only guards against a slow recording thread.
+    """
     if server is None:
-        return []
+        return None
     if tx is not None and tx.is_sent and tx.res.code is not None:
-        server.wait_for(before + 1, timeout=10)
-    return list(server.requests[before:])
+        return server.wait_for(1, timeout=10)
+    return list(server.requests)
 
 
 def _perl_side(client: Any, op: str, params: dict, content: dict, server: Any) -> tuple[Side, str]:
     from .errors import PerlError
 
-    before = len(server.requests) if server is not None else 0
+    if server is not None:
+        server.clear()
     try:
         tx = client.call(op, params, **content)
     except PerlError as exc:
-        side = Side.of(None, [] if server is None else list(server.requests[before:]), exc)
+        side = Side.of(None, captured(server, None), exc)
     else:
-        side = Side.of(tx, _captured_since(server, before, tx) if server is not None else None)
+        side = Side.of(tx, captured(server, tx))
     client.close()
     return side, client.which
 
@@ -368,13 +375,14 @@ def _python_side(
 ) -> Side:
     from openapi_client_openai.openai import OpenAI
 
-    before = len(server.requests) if server is not None else 0
+    if server is not None:
+        server.clear()
     try:
         client = OpenAI(spec, base_url=base_url, assistants=assistants)
         tx = client.call(op, params, **content)
     except Exception as exc:  # noqa: BLE001 - any failure is this side's outcome, shown to the user
-        return Side.of(None, [] if server is None else list(server.requests[before:]), exc)
-    return Side.of(tx, _captured_since(server, before, tx) if server is not None else None)
+        return Side.of(None, captured(server, None), exc)
+    return Side.of(tx, captured(server, tx))
 
 
 # -- call syntax, for people -------------------------------------------------------------

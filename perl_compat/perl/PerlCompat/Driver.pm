@@ -102,7 +102,7 @@ sub free_client {
 # (or failed) when it returns.
 sub call {
   my ($args) = @_;
-  my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client $args->{client}\n"};
+  my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client " . ($args->{client} // "given") . "\n"};
   my $client  = $state->{client};
   my $params  = $args->{params} // {};
   my %content = %{$args->{content} // {}};
