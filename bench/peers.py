@@ -1,0 +1,465 @@
+"""This client beside Perl's OpenAPI::Client::OpenAI: start-up, per-call cost and memory.
+
+    /work/venv/bin/python bench/peers.py [--rounds 5] [--calls 500]
+
+One run, interleaved round by round (the order flips every round), against a
+loopback nginx serving a canned run object (``bench/nginx.py``):
+
+* whole-process load + construct with OpenAI's spec: ``perl -e`` and ``python -c``,
+  the Python spec cache cold (a fresh ``OPENAPI_CLIENT_OPENAI_CACHE``) and warm;
+  peak RSS of those processes (``wait4``'s ``ru_maxrss``, i.e. VmHWM at exit);
+* per-call round trips of getRun and modifyRun: Perl's client (``bench/perl/calls.pl``),
+  this client, ``requests`` (``Session.get``/``post``, and a prepared ``Session.send``)
+  and ``http.client`` (``bench/probes/calls.py``), each timing N calls after a warm-up;
+* validation alone: JSON::Validator's ``validate_request`` (``bench/perl/validate.pl``)
+  and our ``OperationValidator.validate`` (``bench/probes/validate.py``).
+
+Prints medians, ratios and each target's PASS/MISS, and writes them to
+``bench/results/latest.json`` and ``latest.md``. Not a test: numbers depend on the
+machine and its load; compare ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nginx import Nginx
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+SHARED = REPO.parent / "shared"
+DEFAULT_SPEC = SHARED / "openapi" / "openai-openapi.yaml"
+RESULTS = BENCH / "results"
+PERL_INC = f"-I{REPO / 'perl_compat' / 'perl'}"  # the stand-in for OpenAPI::Client::OpenAI
+CHILD_TIMEOUT = 300.0
+
+# A run object as the API returns it (our own values), served for GET and POST alike.
+RUN = {
+    "id": "run_abc123",
+    "object": "thread.run",
+    "created_at": 1699075072,
+    "assistant_id": "asst_abc123",
+    "thread_id": "thread_abc123",
+    "status": "completed",
+    "started_at": 1699075072,
+    "expires_at": None,
+    "cancelled_at": None,
+    "failed_at": None,
+    "completed_at": 1699075073,
+    "last_error": None,
+    "model": "gpt-4o",
+    "instructions": "You are a helpful assistant.",
+    "incomplete_details": None,
+    "tools": [{"type": "code_interpreter"}],
+    "tool_resources": {"code_interpreter": {"file_ids": ["file-abc123"]}},
+    "metadata": {"user_id": "user_abc123"},
+    "usage": {"prompt_tokens": 123, "completion_tokens": 456, "total_tokens": 579},
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "max_prompt_tokens": 1000,
+    "max_completion_tokens": 1000,
+    "truncation_strategy": {"type": "auto", "last_messages": None},
+    "response_format": "auto",
+    "tool_choice": "auto",
+    "parallel_tool_calls": True,
+}
+ROUTES = {r"^/v1/threads/[^/]+/runs/[^/]+$": json.dumps(RUN)}
+
+
+def chat_body(messages: int = 20) -> dict:
+    """A createChatCompletion request: a system prompt, then user and assistant taking turns."""
+    turns = [{"role": "system", "content": "You are a terse assistant that answers in one sentence."}]
+    for i in range(1, messages):
+        role = "user" if i % 2 else "assistant"
+        turns.append({"role": role, "content": f"Message {i}: what is {i} squared, and why does it matter?"})
+    return {"model": "gpt-4o", "messages": turns, "temperature": 0.2, "max_tokens": 256}
+
+
+# -- the peers ----------------------------------------------------------------------
+
+
+PERL = "Perl OpenAPI::Client::OpenAI"
+PY_WARM = "this client, cache warm"
+PY_COLD = "this client, cache cold"
+CLIENT = "this client"
+REQUESTS = "requests Session.get/post"
+PREPARED = "requests prepared Session.send"
+HTTP_CLIENT = "http.client"
+PYTHON = "this client's validator"
+
+MEASURES: dict[str, tuple[str, list[str]]] = {
+    "construct": ("s", [PERL, PY_WARM, PY_COLD]),
+    "peak RSS after construct": ("MiB", [PERL, PY_WARM, PY_COLD]),
+    "getRun round trip": ("µs", [PERL, CLIENT, REQUESTS, PREPARED, HTTP_CLIENT]),
+    "modifyRun round trip": ("µs", [PERL, CLIENT, REQUESTS, PREPARED, HTTP_CLIENT]),
+    "validate modifyRun request": ("µs", [PERL, PYTHON]),
+    "validate createChatCompletion, 20 messages": ("µs", [PERL, PYTHON]),
+}
+
+# (what, measure, peer, against (None: an absolute limit), at most)
+TARGETS: list[tuple[str, str, str, str | None, float]] = [
+    ("import + construct, cache warm", "construct", PY_WARM, PERL, 0.08),
+    ("import + construct, cache cold", "construct", PY_COLD, PERL, 0.7),
+    ("getRun round trip", "getRun round trip", CLIENT, PERL, 0.6),
+    ("modifyRun round trip (validation included)", "modifyRun round trip", CLIENT, PERL, 0.5),
+    ("peak RSS after construct (cache warm)", "peak RSS after construct", PY_WARM, PERL, 0.6),
+    ("validate a modifyRun request", "validate modifyRun request", PYTHON, None, 20.0),
+    (
+        "validate a createChatCompletion request, 20 messages",
+        "validate createChatCompletion, 20 messages",
+        PYTHON,
+        None,
+        200.0,
+    ),
+]
+
+
+class Bench:
+    """Runs the children and collects their samples: ``samples[measure][peer]``."""
+
+    def __init__(self, spec: Path, base_url: str, scratch: Path, warmup: int, calls: int) -> None:
+        self.spec = str(spec)
+        self.base_url = base_url
+        self.scratch = scratch
+        self.warmup = warmup
+        self.calls = calls
+        # every sample, and each child's median (the spread between rounds), per measure and peer
+        self.samples = empty_samples()
+        self.rounds = empty_samples()
+        self.warm_cache = scratch / "spec-cache-warm"
+        self.perl_class = perl_client_class()
+        self.env = child_env()
+
+    # -- children ---------------------------------------------------------------------
+
+    def perl(self, script: str, *args: str) -> list[str]:
+        return ["perl", PERL_INC, str(BENCH / "perl" / script), *args]
+
+    def python_env(self, cache: Path) -> dict:
+        return {**self.env, "OPENAPI_CLIENT_OPENAI_CACHE": str(cache)}
+
+    def record(self, measure: str, peer: str, values: list[float]) -> None:
+        self.samples[measure][peer] += values
+        self.rounds[measure][peer].append(statistics.median(values))
+
+    def construct_perl(self) -> None:
+        cls = self.perl_class
+        argv = ["perl", PERL_INC, f"-M{cls}", "-e", f"{cls}->new(shift)", self.spec]
+        self._construct(PERL, argv, self.env)
+
+    def construct_python(self, warm: bool) -> None:
+        code = "import sys; from openapi_client_openai import OpenAI; OpenAI(sys.argv[1])"
+        argv = [sys.executable, "-c", code, self.spec]
+        if warm:
+            self._construct(PY_WARM, argv, self.python_env(self.warm_cache))
+            return
+        cold = Path(tempfile.mkdtemp(prefix="spec-cache-cold-", dir=self.scratch))
+        try:
+            self._construct(PY_COLD, argv, self.python_env(cold))
+        finally:
+            shutil.rmtree(cold, ignore_errors=True)
+
+    def _construct(self, peer: str, argv: list[str], env: dict) -> None:
+        seconds, max_rss_kib = timed_process(argv, env)
+        self.record("construct", peer, [seconds])
+        self.record("peak RSS after construct", peer, [max_rss_kib / 1024])
+
+    def calls_perl(self) -> None:
+        argv = self.perl("calls.pl", self.perl_class, self.spec, f"{self.base_url}/v1", *self._counts())
+        self._calls(PERL, run_json(argv, self.env))
+
+    def calls_python(self, peer: str, probe_peer: str) -> None:
+        argv = [sys.executable, str(BENCH / "probes" / "calls.py"), probe_peer, self.spec, self.base_url]
+        self._calls(peer, run_json([*argv, *self._counts()], self.python_env(self.warm_cache)))
+
+    def _calls(self, peer: str, report: dict) -> None:
+        self.record("getRun round trip", peer, report["getRun"])
+        self.record("modifyRun round trip", peer, report["modifyRun"])
+
+    def validate_perl(self) -> None:
+        argv = self.perl("validate.pl", self.perl_class, self.spec, *self._counts(validation=True))
+        self._validated(PERL, run_json(argv, self.env))
+
+    def validate_python(self) -> None:
+        argv = [
+            sys.executable,
+            str(BENCH / "probes" / "validate.py"),
+            self.spec,
+            *self._counts(validation=True),
+        ]
+        self._validated(PYTHON, run_json(argv, self.python_env(self.warm_cache)))
+
+    def _validated(self, peer: str, report: dict) -> None:
+        self.record("validate modifyRun request", peer, report["modifyRun"])
+        self.record("validate createChatCompletion, 20 messages", peer, report["createChatCompletion"])
+
+    def _counts(self, validation: bool = False) -> tuple[str, str]:
+        scale = 4 if validation else 1  # validations are cheap: take more of them
+        return str(self.warmup * scale), str(self.calls * scale)
+
+    def tasks(self) -> list[tuple[str, Callable[[], None]]]:
+        return [
+            ("construct: Perl", self.construct_perl),
+            ("construct: Python, cache warm", lambda: self.construct_python(warm=True)),
+            ("construct: Python, cache cold", lambda: self.construct_python(warm=False)),
+            ("calls: Perl", self.calls_perl),
+            ("calls: this client", lambda: self.calls_python(CLIENT, "client")),
+            ("calls: requests", lambda: self.calls_python(REQUESTS, "requests")),
+            ("calls: requests prepared", lambda: self.calls_python(PREPARED, "requests-prepared")),
+            ("calls: http.client", lambda: self.calls_python(HTTP_CLIENT, "http.client")),
+            ("validate: Perl", self.validate_perl),
+            ("validate: Python", self.validate_python),
+        ]
+
+    def warm_up(self) -> None:
+        """Compile the bytecode and fill the warm spec cache once, before anything is timed."""
+        self.construct_python(warm=True)
+        for measure in self.samples:
+            for peer in self.samples[measure]:
+                self.samples[measure][peer].clear()
+                self.rounds[measure][peer].clear()
+
+
+def empty_samples() -> dict[str, dict[str, list[float]]]:
+    return {measure: {peer: [] for peer in peers} for measure, (_, peers) in MEASURES.items()}
+
+
+def child_env() -> dict:
+    """The children's environment: bytecode written and used, loopback never proxied."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env.update(
+        OPENAI_API_KEY="sk-bench-not-a-real-key",
+        JSON_VALIDATOR_CACHE_PATH=str(SHARED / "perl-peer" / "jvcache"),
+        MOJO_REACTOR="Mojo::Reactor::Poll",
+        BENCH_CHAT_BODY=json.dumps(chat_body()),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    for name in ("OPENAPI_CLIENT_DEBUG", "OPENAI_OPENAPI_SPEC", "PYTHONSTARTUP", "PERL5OPT"):
+        env.pop(name, None)
+    return env
+
+
+def perl_client_class() -> str:
+    """The real OpenAPI::Client::OpenAI when installed, else its stand-in from perl_compat."""
+    found = subprocess.run(
+        ["perl", "-MOpenAPI::Client::OpenAI", "-e", "1"], capture_output=True, timeout=60, check=False
+    )
+    return "OpenAPI::Client::OpenAI" if found.returncode == 0 else "PerlCompat::OpenAI"
+
+
+def timed_process(argv: list[str], env: dict) -> tuple[float, int]:
+    """Wall seconds of a whole process and its peak RSS in KiB (``wait4``: this child only)."""
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        watchdog = threading.Timer(CHILD_TIMEOUT, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise RuntimeError(
+                f"{argv[0]} exited {process.returncode}: {stderr.read().decode(errors='replace')}"
+            )
+    return seconds, usage.ru_maxrss
+
+
+def run_json(argv: list[str], env: dict) -> dict:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} exited {done.returncode}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+# -- the report ---------------------------------------------------------------------
+
+
+def summarise(bench: Bench) -> dict[str, Any]:
+    measures = {}
+    for measure, (unit, peers) in MEASURES.items():
+        medians = {peer: statistics.median(bench.samples[measure][peer]) for peer in peers}
+        measures[measure] = {
+            "unit": unit,
+            "median": medians,
+            "samples": {peer: len(bench.samples[measure][peer]) for peer in peers},
+            "round_medians": bench.rounds[measure],
+            "ratios": {a: {b: medians[a] / medians[b] for b in peers if b != a} for a in peers},
+        }
+    targets = []
+    for what, measure, peer, against, limit in TARGETS:
+        value = measures[measure]["median"][peer]
+        actual = value / measures[measure]["median"][against] if against else value
+        targets.append(
+            {
+                "target": what,
+                "measure": measure,
+                "peer": peer,
+                "against": against,
+                "limit": limit,
+                "actual": actual,
+                "unit": "x" if against else measures[measure]["unit"],
+                "pass": actual <= limit,
+            }
+        )
+    return {"measures": measures, "targets": targets}
+
+
+def number(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.0f} ms"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    return f"{value:.1f} µs" if value < 100 else f"{value:.0f} µs"
+
+
+def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
+    lines = [
+        "# Peers benchmark: latest run",
+        "",
+        f"`{meta['command']}` — {meta['date']}, commit `{meta['commit']}`, {meta['rounds']} rounds "
+        f"(order flipped each round), {meta['calls']} timed calls per peer per round after "
+        f"{meta['warmup']} warm-up calls. Perl peer: `{meta['perl_class']}`. "
+        f"{meta['machine']}; load average {meta['load_before']} before, {meta['load_after']} after.",
+        "",
+        "## Targets",
+        "",
+        "| target | limit | measured | verdict |",
+        "|---|---|---|---|",
+    ]
+    for t in summary["targets"]:
+        if t["against"]:
+            limit, actual = f"<= {t['limit']:g}x Perl", f"{t['actual']:.3f}x"
+        else:
+            limit, actual = f"<= {t['limit']:g} {t['unit']}", number(t["actual"], t["unit"])
+        lines.append(f"| {t['target']} | {limit} | {actual} | {'PASS' if t['pass'] else 'MISS'} |")
+    lines += [
+        "",
+        "## Medians",
+        "",
+        "| measure | peer | median | vs Perl | vs this client | samples |",
+        "|---|---|---|---|---|---|",
+    ]
+    for measure, data in summary["measures"].items():
+        peers = list(data["median"])
+        mine = next((p for p in peers if p in (CLIENT, PY_WARM, PYTHON)), None)
+        for peer in peers:
+            ratios = data["ratios"][peer]
+            vs_perl = f"{ratios[PERL]:.3f}x" if peer != PERL else "1"
+            vs_mine = f"{ratios[mine]:.3f}x" if mine and peer != mine else "1" if peer == mine else ""
+            median = number(data["median"][peer], data["unit"])
+            lines.append(
+                f"| {measure} | {peer} | {median} | {vs_perl} | {vs_mine} | {data['samples'][peer]} |"
+            )
+    lines += [
+        "",
+        "Construct: whole process, from exec to exit (`perl -e 'use X; X->new($spec)'`, "
+        "`python -c 'from openapi_client_openai import OpenAI; OpenAI(spec)'`); Perl has no "
+        "spec cache, so both construct targets compare against the same Perl runs. Peak RSS: "
+        "`ru_maxrss` of that process. Round trips: one keep-alive connection, the response "
+        "body read but not decoded. Validation: see `docs/performance.md`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    for measure, data in summary["measures"].items():
+        print(f"\n{measure} (median)")
+        peers = list(data["median"])
+        for peer in peers:
+            ratios = "  ".join(
+                f"{data['ratios'][peer][other]:.3f}x {other}" for other in peers if other != peer
+            )
+            print(f"  {peer:34} {number(data['median'][peer], data['unit']):>10}   {ratios}")
+    print("\ntargets")
+    for t in summary["targets"]:
+        if t["against"]:
+            shown = f"{t['actual']:.3f}x Perl (limit {t['limit']:g}x)"
+        else:
+            shown = f"{number(t['actual'], t['unit'])} (limit {t['limit']:g} {t['unit']})"
+        print(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {shown}")
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", "openapi_client_openai")
+    return f"{commit}{' + uncommitted client changes' if dirty else ''}"
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--calls", type=int, default=500, help="timed calls per peer per round (default 500)")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed calls first (default 100)")
+    parser.add_argument(
+        "--spec", type=Path, default=DEFAULT_SPEC, help="OpenAI's spec (default: %(default)s)"
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results alone")
+    args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so nginx and the scratch directory are always cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    meta = {
+        "command": " ".join(["python", "bench/peers.py", *sys.argv[1:]]),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_commit(),
+        "rounds": args.rounds,
+        "calls": args.calls,
+        "warmup": args.warmup,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "load_before": load(),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch, Nginx(ROUTES) as server:
+        bench = Bench(args.spec, server.url, Path(scratch), args.warmup, args.calls)
+        meta.update(perl_class=bench.perl_class, nginx=server.version, base_url=server.url)
+        print(f"nginx {server.url}; Perl peer {bench.perl_class}; warming up", file=sys.stderr)
+        bench.warm_up()
+        tasks = bench.tasks()
+        for index in range(args.rounds):
+            order = tasks if index % 2 == 0 else tasks[::-1]
+            for name, task in order:
+                print(f"round {index + 1}/{args.rounds}: {name}", file=sys.stderr, flush=True)
+                task()
+    meta["load_after"] = load()
+    summary = summarise(bench)
+    print_summary(summary)
+    if not args.no_write:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps({"meta": meta, **summary}, indent=2) + "\n")
+        (RESULTS / "latest.md").write_text(markdown(summary, meta))
+        print(f"\nwritten: {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'}")
+
+
+if __name__ == "__main__":
+    main()
