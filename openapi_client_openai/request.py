@@ -17,7 +17,7 @@ from typing import Any
 from .message import Headers, Request
 from .operations import Operation
 from .perl_data import encode_json, perl_str, perlify
-from .validation import DEFAULT_COERCE, OperationValidator, query_values, truthy
+from .validation import DEFAULT_COERCE, OperationValidator, getter_key, query_values, truthy
 
 USER_AGENT = "Mojo-OpenAPI (Python)"
 GENERATORS = ("json", "form", "multipart")
@@ -190,12 +190,12 @@ def build(
     url.parts += fill_path(operation.path, params)
     headers = Headers()
     for param in operation.parameters:
-        where, name = param.get("in"), perl_str(param.get("name"))
+        where, key = param.get("in"), getter_key(param)
         if where == "query":
-            url.set_param(name, query_values(params, name))
+            url.set_param(key, query_values(params, key))
         elif where == "header":
-            for value in query_values(params, name):
-                headers.add(name, _header_value(name, value))
+            for value in query_values(params, key):
+                headers.add(key, _header_value(key, value))
 
     body_exists = False
     if operation.request_body is not None:
@@ -365,11 +365,13 @@ def _bytes(value: Any) -> bytes:
 
 
 def _read_upload(path: str) -> bytes:
+    # Deviation: Mojo::Asset::File creates a missing file and uploads it empty; a typo
+    # in a path must not turn into an empty upload, so we fail, in Perl's words.
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise FileNotFoundError(f"cannot read upload file {path!r}: {exc.strerror}") from None
+        raise FileNotFoundError(f'Can\'t open file "{path}": {exc.strerror}') from None
 
 
 def _boundary() -> str:

@@ -841,12 +841,8 @@ class OperationValidator:
         where = param.get("in")
         schema = param.get("schema")
         kind = schema_type(schema)
-        style = param.get("style") or {"cookie": "form", "header": "simple", "path": "simple"}.get(
-            where, "form"
-        )
-        key = name
-        if kind == "object" and truthy(param.get("explode")) and style in ("form", "deepObject"):
-            key = ""  # JSON::Validator asks the getter for no name at all
+        style = parameter_style(param)
+        key = getter_key(param)
         if where == "path":
             exists = key in params
             value = params.get(key)
@@ -865,6 +861,8 @@ class OperationValidator:
                     value = _split_style(value, style, name, truthy(explode))
                 elif not isinstance(value, list):
                     value = [value]
+            elif kind == "object":
+                value = _object_style(value, style, name, truthy(param.get("explode")))
         if not exists and isinstance(schema, dict) and "default" in schema:
             exists, value = True, schema["default"]
         elif not exists and "default" in param:
@@ -895,6 +893,25 @@ class OperationValidator:
         )
         params["body"], errors = self.schemas.validate(params["body"], schema, run)
         return _prefixed("body", errors)
+
+
+def parameter_style(param: dict) -> str:
+    """The style JSON::Validator assumes when the spec gives none."""
+    return param.get("style") or {"cookie": "form", "header": "simple", "path": "simple"}.get(
+        param.get("in"), "form"
+    )
+
+
+def getter_key(param: dict) -> str:
+    """The key OpenAPI::Client reads a parameter's value from.
+
+    JSON::Validator asks for no name at all (undef, so ``''``) for an exploded object
+    in form or deepObject style: such a parameter is never sent or checked.
+    """
+    exploded_object = schema_type(param.get("schema")) == "object" and truthy(param.get("explode"))
+    if exploded_object and parameter_style(param) in ("form", "deepObject"):
+        return ""
+    return perl_str(param.get("name"))
 
 
 def query_values(params: dict, name: str) -> list:
@@ -929,6 +946,77 @@ def _split_style(value: Any, style: str, name: str, explode: bool) -> list:
     while parts and parts[-1] == "":  # Perl's split drops trailing empty fields
         parts.pop()
     return parts
+
+
+_OBJECT_SEPARATORS = {
+    "form": ",",
+    "label": r"\.",
+    "matrix": ",",
+    "pipeDelimited": r"\|",
+    "simple": ",",
+    "spaceDelimited": "[ ]",
+}
+
+
+def _object_style(value: Any, style: str, name: str, explode: bool) -> Any:
+    """JSON::Validator's ``_coerce_parameter_style_object``: text made into an object.
+
+    Its ``explode`` default compares the style with "cookie" and "query", never true,
+    so unless the spec says ``explode: true`` a form-style value is split on commas
+    into key/value pairs: any value becomes an object, as in Perl.
+    """
+    if explode:
+        separator = {"label": r"\.", "matrix": ";", "simple": ","}.get(style)
+        text = perl_str(value)
+        if separator is None or (style == "matrix" and not text.startswith(";")):
+            return value
+        if style == "label" and not text.startswith("."):
+            return value
+        text = text[1:] if style in ("matrix", "label") else text
+        pairs: list = []
+        for piece in _perl_split(separator, text):
+            for pair in piece.split("&") if piece else []:
+                found = re.match(r"^([^=]+)(?:=(.*))?$", pair, re.S)
+                if found:
+                    pairs += [found.group(1), found.group(2) or ""]
+        return _to_hash(pairs)
+    separator = _OBJECT_SEPARATORS.get(style)
+    if separator is None:
+        return value
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    text = perl_str(value)
+    if style == "matrix":
+        prefix = f";{name}="
+        if not text.startswith(prefix):
+            return value
+        text = text[len(prefix) :]
+    elif style == "label":
+        if not text.startswith("."):
+            return value
+        text = text[1:]
+    return _to_hash(_perl_split(separator, text))
+
+
+def _perl_split(separator: str, text: str) -> list[str]:
+    parts = re.split(separator, text)
+    while parts and parts[-1] == "":  # Perl's split drops trailing empty fields
+        parts.pop()
+    return parts
+
+
+def _to_hash(items: list) -> dict:
+    """Mojo::Parameters' ``to_hash`` of name/value pairs: a repeated name collects a list."""
+    result: dict = {}
+    for index in range(0, len(items), 2):
+        name = items[index]
+        value = items[index + 1] if index + 1 < len(items) else None
+        if name in result:
+            previous = result[name]
+            result[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            result[name] = value
+    return result
 
 
 def _prefixed(name: str, errors: list[Error]) -> list[Error]:
