@@ -7,7 +7,7 @@ loopback nginx serving a canned run object (``bench/nginx.py``):
 
 * whole-process load + construct with OpenAI's spec: ``perl -e`` and ``python -c``,
   the Python spec cache cold (a fresh ``OPENAPI_CLIENT_OPENAI_CACHE``) and warm;
-  peak RSS of those processes (``wait4``'s ``ru_maxrss``, i.e. VmHWM at exit);
+  the peak RSS of those processes (VmHWM, which each prints as it ends);
 * per-call round trips of getRun and modifyRun: Perl's client (``bench/perl/calls.pl``),
   this client, ``requests`` (``Session.get``/``post``, and a prepared ``Session.send``)
   and ``http.client`` (``bench/probes/calls.py``), each timing N calls after a warm-up;
@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +46,10 @@ DEFAULT_SPEC = SHARED / "openapi" / "openai-openapi.yaml"
 RESULTS = BENCH / "results"
 PERL_INC = f"-I{REPO / 'perl_compat' / 'perl'}"  # the stand-in for OpenAPI::Client::OpenAI
 CHILD_TIMEOUT = 300.0
+# The construct programs end by printing their VmHWM (peak RSS, KiB). Not wait4's ru_maxrss:
+# Linux carries the forking parent's peak RSS over into an exec'd child's.
+PYTHON_HWM = "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
+PERL_HWM = "open my $s, '<', '/proc/self/status'; print map { /^VmHWM:\\s+(\\d+)/ ? $1 : () } <$s>"
 
 # A run object as the API returns it (our own values), served for GET and POST alike.
 RUN = {
@@ -96,6 +99,8 @@ def chat_body(messages: int = 20) -> dict:
 PERL = "Perl OpenAPI::Client::OpenAI"
 PY_WARM = "this client, cache warm"
 PY_COLD = "this client, cache cold"
+PERL_BARE = "perl -e 1 (reference)"
+PY_BARE = "python -c pass (reference)"
 CLIENT = "this client"
 REQUESTS = "requests Session.get/post"
 PREPARED = "requests prepared Session.send"
@@ -103,8 +108,8 @@ HTTP_CLIENT = "http.client"
 PYTHON = "this client's validator"
 
 MEASURES: dict[str, tuple[str, list[str]]] = {
-    "construct": ("s", [PERL, PY_WARM, PY_COLD]),
-    "peak RSS after construct": ("MiB", [PERL, PY_WARM, PY_COLD]),
+    "construct": ("s", [PERL, PY_WARM, PY_COLD, PERL_BARE, PY_BARE]),
+    "peak RSS after construct": ("MiB", [PERL, PY_WARM, PY_COLD, PERL_BARE, PY_BARE]),
     "getRun round trip": ("µs", [PERL, CLIENT, REQUESTS, PREPARED, HTTP_CLIENT]),
     "modifyRun round trip": ("µs", [PERL, CLIENT, REQUESTS, PREPARED, HTTP_CLIENT]),
     "validate modifyRun request": ("µs", [PERL, PYTHON]),
@@ -159,11 +164,16 @@ class Bench:
 
     def construct_perl(self) -> None:
         cls = self.perl_class
-        argv = ["perl", PERL_INC, f"-M{cls}", "-e", f"{cls}->new(shift)", self.spec]
+        argv = ["perl", PERL_INC, f"-M{cls}", "-e", f"{cls}->new(shift); {PERL_HWM}", self.spec]
         self._construct(PERL, argv, self.env)
 
+    def bare_interpreters(self) -> None:
+        """What an empty program costs each side: the floor under the construct numbers."""
+        self._construct(PERL_BARE, ["perl", "-e", PERL_HWM], self.env)
+        self._construct(PY_BARE, [sys.executable, "-c", PYTHON_HWM], self.env)
+
     def construct_python(self, warm: bool) -> None:
-        code = "import sys; from openapi_client_openai import OpenAI; OpenAI(sys.argv[1])"
+        code = f"import sys; from openapi_client_openai import OpenAI; OpenAI(sys.argv[1]); {PYTHON_HWM}"
         argv = [sys.executable, "-c", code, self.spec]
         if warm:
             self._construct(PY_WARM, argv, self.python_env(self.warm_cache))
@@ -175,9 +185,13 @@ class Bench:
             shutil.rmtree(cold, ignore_errors=True)
 
     def _construct(self, peer: str, argv: list[str], env: dict) -> None:
-        seconds, max_rss_kib = timed_process(argv, env)
+        start = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{peer}: exited {done.returncode}: {done.stderr[-2000:]}")
         self.record("construct", peer, [seconds])
-        self.record("peak RSS after construct", peer, [max_rss_kib / 1024])
+        self.record("peak RSS after construct", peer, [int(done.stdout) / 1024])
 
     def calls_perl(self) -> None:
         argv = self.perl("calls.pl", self.perl_class, self.spec, f"{self.base_url}/v1", *self._counts())
@@ -217,6 +231,7 @@ class Bench:
             ("construct: Perl", self.construct_perl),
             ("construct: Python, cache warm", lambda: self.construct_python(warm=True)),
             ("construct: Python, cache cold", lambda: self.construct_python(warm=False)),
+            ("bare interpreters", self.bare_interpreters),
             ("calls: Perl", self.calls_perl),
             ("calls: this client", lambda: self.calls_python(CLIENT, "client")),
             ("calls: requests", lambda: self.calls_python(REQUESTS, "requests")),
@@ -261,29 +276,6 @@ def perl_client_class() -> str:
         ["perl", "-MOpenAPI::Client::OpenAI", "-e", "1"], capture_output=True, timeout=60, check=False
     )
     return "OpenAPI::Client::OpenAI" if found.returncode == 0 else "PerlCompat::OpenAI"
-
-
-def timed_process(argv: list[str], env: dict) -> tuple[float, int]:
-    """Wall seconds of a whole process and its peak RSS in KiB (``wait4``: this child only)."""
-    with tempfile.TemporaryFile() as stderr:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-        watchdog = threading.Timer(CHILD_TIMEOUT, process.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            stderr.seek(0)
-            raise RuntimeError(
-                f"{argv[0]} exited {process.returncode}: {stderr.read().decode(errors='replace')}"
-            )
-    return seconds, usage.ru_maxrss
 
 
 def run_json(argv: list[str], env: dict) -> dict:
@@ -358,8 +350,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         "",
         "## Medians",
         "",
-        "| measure | peer | median | vs Perl | vs this client | samples |",
-        "|---|---|---|---|---|---|",
+        "| measure | peer | median | vs Perl | vs this client | round medians | samples |",
+        "|---|---|---|---|---|---|---|",
     ]
     for measure, data in summary["measures"].items():
         peers = list(data["median"])
@@ -369,16 +361,18 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             vs_perl = f"{ratios[PERL]:.3f}x" if peer != PERL else "1"
             vs_mine = f"{ratios[mine]:.3f}x" if mine and peer != mine else "1" if peer == mine else ""
             median = number(data["median"][peer], data["unit"])
-            lines.append(
-                f"| {measure} | {peer} | {median} | {vs_perl} | {vs_mine} | {data['samples'][peer]} |"
-            )
+            rounds = data["round_medians"][peer]
+            spread = f"{number(min(rounds), data['unit'])} – {number(max(rounds), data['unit'])}"
+            cells = [measure, peer, median, vs_perl, vs_mine, spread, str(data["samples"][peer])]
+            lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
         "Construct: whole process, from exec to exit (`perl -e 'use X; X->new($spec)'`, "
         "`python -c 'from openapi_client_openai import OpenAI; OpenAI(spec)'`); Perl has no "
         "spec cache, so both construct targets compare against the same Perl runs. Peak RSS: "
         "`ru_maxrss` of that process. Round trips: one keep-alive connection, the response "
-        "body read but not decoded. Validation: see `docs/performance.md`.",
+        "body read but not decoded. Round medians: the lowest and highest of the per-round "
+        "medians, a measure of the noise. Validation: see `docs/performance.md`.",
         "",
     ]
     return "\n".join(lines)
