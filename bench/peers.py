@@ -1,6 +1,6 @@
 """This client beside Perl's OpenAPI::Client::OpenAI: start-up, per-call cost and memory.
 
-    /work/venv/bin/python bench/peers.py [--rounds 5] [--calls 500]
+    /work/venv/bin/python bench/peers.py [--rounds 5] [--calls 500] [--ref HEAD]
 
 One run, interleaved round by round (the order flips every round), against a
 loopback nginx serving a canned run object (``bench/nginx.py``):
@@ -44,7 +44,6 @@ REPO = BENCH.parent
 SHARED = REPO.parent / "shared"
 DEFAULT_SPEC = SHARED / "openapi" / "openai-openapi.yaml"
 RESULTS = BENCH / "results"
-PERL_INC = f"-I{REPO / 'perl_compat' / 'perl'}"  # the stand-in for OpenAPI::Client::OpenAI
 CHILD_TIMEOUT = 300.0
 # The construct programs end by printing their VmHWM (peak RSS, KiB). Not wait4's ru_maxrss:
 # Linux carries the forking parent's peak RSS over into an exec'd child's.
@@ -137,7 +136,7 @@ TARGETS: list[tuple[str, str, str, str | None, float]] = [
 class Bench:
     """Runs the children and collects their samples: ``samples[measure][peer]``."""
 
-    def __init__(self, spec: Path, base_url: str, scratch: Path, warmup: int, calls: int) -> None:
+    def __init__(self, spec: Path, base_url: str, scratch: Path, tree: Path, warmup: int, calls: int) -> None:
         self.spec = str(spec)
         self.base_url = base_url
         self.scratch = scratch
@@ -148,12 +147,13 @@ class Bench:
         self.rounds = empty_samples()
         self.warm_cache = scratch / "spec-cache-warm"
         self.perl_class = perl_client_class()
-        self.env = child_env()
+        self.env = child_env(tree)
+        self.perl_inc = f"-I{tree / 'perl_compat' / 'perl'}"  # the stand-in for OpenAPI::Client::OpenAI
 
     # -- children ---------------------------------------------------------------------
 
     def perl(self, script: str, *args: str) -> list[str]:
-        return ["perl", PERL_INC, str(BENCH / "perl" / script), *args]
+        return ["perl", self.perl_inc, str(BENCH / "perl" / script), *args]
 
     def python_env(self, cache: Path) -> dict:
         return {**self.env, "OPENAPI_CLIENT_OPENAI_CACHE": str(cache)}
@@ -164,7 +164,7 @@ class Bench:
 
     def construct_perl(self) -> None:
         cls = self.perl_class
-        argv = ["perl", PERL_INC, f"-M{cls}", "-e", f"{cls}->new(shift); {PERL_HWM}", self.spec]
+        argv = ["perl", self.perl_inc, f"-M{cls}", "-e", f"{cls}->new(shift); {PERL_HWM}", self.spec]
         self._construct(PERL, argv, self.env)
 
     def bare_interpreters(self) -> None:
@@ -254,9 +254,11 @@ def empty_samples() -> dict[str, dict[str, list[float]]]:
     return {measure: {peer: [] for peer in peers} for measure, (_, peers) in MEASURES.items()}
 
 
-def child_env() -> dict:
+def child_env(tree: Path) -> dict:
     """The children's environment: bytecode written and used, loopback never proxied."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    if tree != REPO:  # an exported commit: it comes first on the path, before the editable install
+        env["PYTHONPATH"] = str(tree)
     env.update(
         OPENAI_API_KEY="sk-bench-not-a-real-key",
         JSON_VALIDATOR_CACHE_PATH=str(SHARED / "perl-peer" / "jvcache"),
@@ -396,15 +398,30 @@ def print_summary(summary: dict[str, Any]) -> None:
         print(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {shown}")
 
 
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30
-        ).stdout.strip()
+def git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--", "openapi_client_openai")
-    return f"{commit}{' + uncommitted client changes' if dirty else ''}"
+
+def git_commit(ref: str | None) -> str:
+    if ref:
+        return git("rev-parse", "--short", f"{ref}^{{commit}}")
+    dirty = git("status", "--porcelain", "--", "openapi_client_openai", "perl_compat")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if dirty else "")
+
+
+def export(ref: str, into: Path) -> Path:
+    """The client and the Perl stand-in as committed at ``ref``, in a directory of their own."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, "openapi_client_openai", "perl_compat"],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, timeout=120, check=True)
+    return into
 
 
 def load() -> str:
@@ -419,6 +436,9 @@ def main() -> None:
     parser.add_argument(
         "--spec", type=Path, default=DEFAULT_SPEC, help="OpenAI's spec (default: %(default)s)"
     )
+    parser.add_argument(
+        "--ref", help="measure the client as committed at this git ref (default: the working tree)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results alone")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so nginx and the scratch directory are always cleaned up.
@@ -427,7 +447,7 @@ def main() -> None:
     meta = {
         "command": " ".join(["python", "bench/peers.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": git_commit(),
+        "commit": git_commit(args.ref),
         "rounds": args.rounds,
         "calls": args.calls,
         "warmup": args.warmup,
@@ -435,7 +455,8 @@ def main() -> None:
         "load_before": load(),
     }
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch, Nginx(ROUTES) as server:
-        bench = Bench(args.spec, server.url, Path(scratch), args.warmup, args.calls)
+        tree = export(args.ref, Path(scratch) / "tree") if args.ref else REPO
+        bench = Bench(args.spec, server.url, Path(scratch), tree, args.warmup, args.calls)
         meta.update(perl_class=bench.perl_class, nginx=server.version, base_url=server.url)
         print(f"nginx {server.url}; Perl peer {bench.perl_class}; warming up", file=sys.stderr)
         bench.warm_up()
