@@ -100,43 +100,64 @@ def perlify(value: Any, path: str = "") -> Any:
     Validation coerces in place as Perl does, so it works on this copy and the
     caller's data is never touched. Integers beyond 64 bits become strings, as
     Perl's JSON decoder makes them; bytes are Latin-1 text, as a Perl byte string.
-    Cycles, depth beyond Perl's limit and unknown types raise :class:`EncodeError`.
+    Cycles, depth beyond Perl's limit and unknown types raise :class:`EncodeError`
+    naming the field (``path`` is the pointer of ``value`` itself).
     """
-    return _perlify(value, path, set(), 0)
+    try:
+        return _perlify(value, set(), 0)
+    except _Refused as refused:
+        raise EncodeError(refused.reason, path + refused.where() or "/") from None
 
 
-def _perlify(value: Any, path: str, active: set, depth: int) -> Any:
+class _Refused(Exception):
+    """Raised deep inside _perlify; the keys are collected on the way out, only then."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.keys: list[str] = []
+
+    def where(self) -> str:
+        return "".join(f"/{_token(str(key))}" for key in reversed(self.keys))
+
+
+def _perlify(value: Any, active: set, depth: int) -> Any:
     # One frame per level of nesting: MAX_DEPTH levels fit Python's default recursion limit.
     kind = type(value)
     if kind is str or kind is bool or kind is float or value is None:
         return value
     if kind is int:
         return value if IV_MIN <= value <= UV_MAX else str(value)
-    if isinstance(value, (dict, list, tuple)):
+    if kind is dict or kind is list or isinstance(value, (dict, list, tuple)):
         if depth >= MAX_DEPTH:
-            raise EncodeError(f"nested deeper than {MAX_DEPTH} levels", path or "/")
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
         key = id(value)
         if key in active:
-            raise EncodeError("cyclic structure: a value contains itself", path or "/")
+            raise _Refused("cyclic structure: a value contains itself")
         active.add(key)
         copy: Any
-        if isinstance(value, dict):
-            copy = {}
-            for name, item in value.items():
-                name = perl_str(name)
-                copy[name] = _perlify(item, f"{path}/{_token(name)}", active, depth + 1)
-        else:
-            copy = []
-            for index, item in enumerate(value):
-                copy.append(_perlify(item, f"{path}/{index}", active, depth + 1))
+        name: Any = None
+        try:
+            if isinstance(value, dict):
+                copy = {}
+                for name, item in value.items():
+                    if type(name) is not str:
+                        name = perl_str(name)
+                    copy[name] = _perlify(item, active, depth + 1)
+            else:
+                copy = []
+                for name, item in enumerate(value):  # noqa: B007 (the except clause reads name)
+                    copy.append(_perlify(item, active, depth + 1))
+        except _Refused as refused:
+            refused.keys.append(name)
+            raise
         active.discard(key)
         return copy
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1")
     for plain in (str, bool, int, float):  # subclasses (enums, numpy-likes) as their base value
         if isinstance(value, plain):
-            return _perlify(plain(value), path, active, depth)
-    raise EncodeError(f"cannot send a value of type {type(value).__name__}", path or "/")
+            return _perlify(plain(value), active, depth)
+    raise _Refused(f"cannot send a value of type {type(value).__name__}")
 
 
 def _token(name: str) -> str:
