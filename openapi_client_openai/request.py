@@ -12,12 +12,13 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .message import Headers, Request
 from .operations import Operation
 from .perl_data import encode_json, perl_str, perlify
-from .validation import DEFAULT_COERCE, OperationValidator, getter_key, query_values, truthy
+from .validation import DEFAULT_COERCE, OperationValidator, query_values, truthy
 
 USER_AGENT = "Mojo-OpenAPI (Python)"
 GENERATORS = ("json", "form", "multipart")
@@ -33,6 +34,7 @@ class UnknownContent(TypeError):
     """A content keyword that is neither a generator nor ``body``."""
 
 
+@lru_cache(maxsize=4096)
 def path_escape(text: str) -> str:
     """Mojo::Path's escaping of one segment (UTF-8, RFC 3986 sub-delims kept)."""
     return urllib.parse.quote(text.encode("utf-8", "surrogatepass"), safe=_PATH_SAFE)
@@ -189,13 +191,12 @@ def build(
     url = base_url.clone()
     url.parts += fill_path(operation.path, params)
     headers = Headers()
-    for param in operation.parameters:
-        where, key = param.get("in"), getter_key(param)
-        if where == "query":
-            url.set_param(key, query_values(params, key))
-        elif where == "header":
-            for value in query_values(params, key):
-                headers.add(key, _header_value(key, value))
+    for parameter in validator.parameters:
+        if parameter.where == "query":
+            url.set_param(parameter.key, query_values(params, parameter.key))
+        elif parameter.where == "header":
+            for value in query_values(params, parameter.key):
+                headers.add(parameter.key, _header_value(parameter.key, value))
 
     body_exists = False
     if operation.request_body is not None:

@@ -25,80 +25,116 @@ _WORD = re.compile(r"\w")
 # -- one operation's request --------------------------------------------------------------
 
 
+class _Parameter:
+    """One declared parameter, with what JSON::Validator derives from it worked out once."""
+
+    __slots__ = (
+        "array_split",
+        "check",
+        "default",
+        "explode",
+        "key",
+        "kind",
+        "name",
+        "required",
+        "style",
+        "where",
+    )
+
+    def __init__(self, param: dict, schemas: SchemaValidator) -> None:
+        self.name = perl_str(param.get("name"))
+        self.where = param.get("in")
+        schema = param.get("schema")
+        self.kind = schema_type(schema)  # of the schema as written: a $ref is no array
+        self.style = parameter_style(param)
+        self.key = getter_key(param)
+        explode = param.get("explode")
+        if self.kind == "array":
+            explode = explode if explode is not None else self.style == "form"
+        self.explode = truthy(explode)
+        splits = self.style in ("form", "pipeDelimited", "spaceDelimited", "simple")
+        self.array_split = self.kind == "array" and not (splits and self.explode)
+        self.required = truthy(param.get("required"))
+        self.default: tuple = ()
+        if isinstance(schema, dict) and "default" in schema:
+            self.default = (schema["default"],)
+        elif "default" in param:
+            self.default = (param["default"],)
+        self.check = schemas.compile(schema if schema is not None else param)
+
+    def validate(self, params: dict, run: Run) -> list[Error]:
+        if self.where == "path":
+            exists = self.key in params
+            value = params.get(self.key)
+        elif self.where in ("query", "header"):
+            value = query_values(params, self.key)
+            exists = bool(value)
+        else:  # OpenAPI::Client provides no cookie getter
+            exists, value = False, None
+        if exists:
+            if self.style == "deepObject":
+                exists, value = False, None  # Perl dies here on a non-hash; nothing is sent either way
+            elif self.array_split:
+                value = _split_style(value, self.style, self.name, self.explode)
+            elif self.kind == "array":
+                value = value if isinstance(value, list) else [value]
+            elif self.kind == "object":
+                value = _object_style(value, self.style, self.name, self.explode)
+        if not exists:
+            if not self.default:
+                return [Error(f"/{self.name}", ["object", "required"])] if self.required else []
+            value = self.default[0]
+        if self.kind == "array":
+            if not isinstance(value, list):
+                value = [value]
+        elif isinstance(value, list):
+            value = value[-1] if value else None
+        errors: list[Error] = []
+        self.check(value, (), run, errors)
+        if len(errors) > 1:
+            errors.sort(key=lambda e: e.path)
+        return _prefixed(self.name, errors)
+
+
 class OperationValidator:
-    """validate_request of JSON::Validator's OpenAPIv3, with OpenAPI::Client's getters."""
+    """validate_request of JSON::Validator's OpenAPIv3, with OpenAPI::Client's getters.
+
+    Made once per operation, on its first call.
+    """
 
     def __init__(self, operation: Operation, schemas: SchemaValidator) -> None:
         self.operation = operation
         self.schemas = schemas
+        self.parameters = [_Parameter(param, schemas) for param in operation.parameters]
+        body = operation.request_body
+        self.body_required = body is not None and truthy(body.get("required"))
+        content = body.get("content") if body is not None and isinstance(body.get("content"), dict) else {}
+        accepts = sorted(content)
+        self.content_type = accepts[0] if accepts else None
+        media = content.get(self.content_type) if self.content_type else None
+        self.body_check = schemas.compile(media.get("schema", {}) if isinstance(media, dict) else {})
+        self.form_body = self.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
 
     def validate(self, params: dict, body_exists: bool, coerce: frozenset = DEFAULT_COERCE) -> list[dict]:
         """Errors for ``params`` (a private, perlified copy; its body is coerced in place)."""
         errors: list[Error] = []
-        for param in self.operation.parameters:
-            errors += self._parameter(params, param, coerce)
-        body = self.operation.request_body
-        if body is not None:
+        run = Run(coerce)
+        for parameter in self.parameters:
+            errors += parameter.validate(params, run)
+        if self.operation.request_body is not None:
             try:
-                errors += self._body(params, body, body_exists, coerce)
+                errors += self._body(params, body_exists, coerce)
             except RecursionError:  # only a recursive schema with very deep data gets here
                 raise EncodeError("nested too deeply to validate", "/body") from None
-        return [e.to_dict() for e in errors]
+        return [e.to_dict() for e in errors] if errors else []
 
-    def _parameter(self, params: dict, param: dict, coerce: frozenset) -> list[Error]:
-        name = perl_str(param.get("name"))
-        where = param.get("in")
-        schema = param.get("schema")
-        kind = schema_type(schema)
-        style = parameter_style(param)
-        key = getter_key(param)
-        if where == "path":
-            exists = key in params
-            value = params.get(key)
-        elif where in ("query", "header"):
-            value = query_values(params, key)
-            exists = bool(value)
-        else:  # OpenAPI::Client provides no cookie getter
-            exists, value = False, None
-
-        if exists:
-            if style == "deepObject":
-                exists, value = False, None  # Perl dies here on a non-hash; nothing is sent either way
-            elif kind == "array":
-                explode = param["explode"] if param.get("explode") is not None else style == "form"
-                if not (style in ("form", "pipeDelimited", "spaceDelimited", "simple") and truthy(explode)):
-                    value = _split_style(value, style, name, truthy(explode))
-                elif not isinstance(value, list):
-                    value = [value]
-            elif kind == "object":
-                value = _object_style(value, style, name, truthy(param.get("explode")))
-        if not exists and isinstance(schema, dict) and "default" in schema:
-            exists, value = True, schema["default"]
-        elif not exists and "default" in param:
-            exists, value = True, param["default"]
+    def _body(self, params: dict, exists: bool, coerce: frozenset) -> list[Error]:
         if not exists:
-            if truthy(param.get("required")):
-                return [Error(f"/{name}", ["object", "required"])]
-            return []
-        if kind == "array" and not isinstance(value, list):
-            value = [value]
-        elif kind != "array" and isinstance(value, list):
-            value = value[-1] if value else None
-        _, errors = self.schemas.validate(value, schema if schema is not None else param, Run(coerce))
-        return _prefixed(name, errors)
-
-    def _body(self, params: dict, body: dict, exists: bool, coerce: frozenset) -> list[Error]:
-        if truthy(body.get("required")) and not exists:
-            return [Error("/body", ["object", "required"])]
-        if not exists:
-            return []
-        content = body.get("content") if isinstance(body.get("content"), dict) else {}
-        accepts = sorted(content)
-        content_type = accepts[0] if accepts else None
-        media = content.get(content_type) if content_type else None
-        schema = media.get("schema", {}) if isinstance(media, dict) else {}
-        run = Run(coerce, arrays=content_type in ("application/x-www-form-urlencoded", "multipart/form-data"))
-        params["body"], errors = self.schemas.validate(params["body"], schema, run)
+            return [Error("/body", ["object", "required"])] if self.body_required else []
+        errors: list[Error] = []
+        params["body"] = self.body_check(params["body"], (), Run(coerce, arrays=self.form_body), errors)
+        if len(errors) > 1:
+            errors.sort(key=lambda e: e.path)
         return _prefixed("body", errors)
 
 
