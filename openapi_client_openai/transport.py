@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-import urllib.parse
 from typing import Any
 
 from .message import Headers, Request, Response
@@ -62,8 +61,8 @@ class Transport:
         return self._session
 
     def _settings_for(self, url: str) -> dict:
-        split = urllib.parse.urlsplit(url)
-        origin = f"{split.scheme}://{split.netloc}"
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
         settings = self._settings.get(origin)
         if settings is None:
             import requests
@@ -90,7 +89,10 @@ class Transport:
         settings = self._settings_for(req.url)
         session = self.session
         prepared = _prepare(req)
-        prepared.prepare_cookies(session.cookies)  # Mojo's user agent keeps a cookie jar too
+        if session.cookies:  # Mojo's user agent keeps a cookie jar too
+            prepared.prepare_cookies(session.cookies)
+        else:
+            prepared._cookies = session.cookies  # what requests' redirect handling reads
         try:
             response = session.send(
                 prepared,
@@ -121,8 +123,11 @@ def _prepare(req: Request) -> Any:
     prepared.method = req.method
     prepared.url = req.url  # already escaped exactly as Mojo escapes it: never re-quoted
     headers = CaseInsensitiveDict()
-    for name in req.headers.names():
-        headers[name] = req.headers[name]
+    for name, value in req.headers.items():
+        if name in headers:  # repeated: one line, values joined, as Mojo::Headers reads them
+            headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
     if req.body or req.method in ("POST", "PUT", "PATCH"):
         headers["Content-Length"] = str(len(req.body))
     prepared.headers = headers
