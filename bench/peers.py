@@ -1,6 +1,6 @@
 """This client beside Perl's OpenAPI::Client::OpenAI: start-up, per-call cost and memory.
 
-    /work/venv/bin/python bench/peers.py [--rounds 5] [--calls 500] [--ref HEAD]
+    /work/venv/bin/python bench/peers.py [--rounds 7] [--calls 300] [--ref HEAD]
 
 One run, interleaved round by round (the order flips every round), against a
 loopback nginx serving a canned run object (``bench/nginx.py``):
@@ -438,8 +438,8 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--calls", type=int, default=500, help="timed calls per peer per round (default 500)")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--calls", type=int, default=300, help="timed calls per peer per round (default 300)")
     parser.add_argument("--warmup", type=int, default=100, help="untimed calls first (default 100)")
     parser.add_argument(
         "--spec", type=Path, default=DEFAULT_SPEC, help="OpenAI's spec (default: %(default)s)"
