@@ -32,13 +32,13 @@ class Operation:
     Read-only once made; the details are computed on first use and kept.
     """
 
-    def __init__(self, operation_id: str, method: str, path: str, spec: Spec) -> None:
+    def __init__(self, operation_id: str, method: str, path: str, spec: Spec, snake_name: str = "") -> None:
         fields = self.__dict__
         fields["operation_id"] = operation_id
         fields["method"] = method  # lower case, as in the spec
         fields["path"] = path
         fields["spec"] = spec
-        fields["snake_name"] = snake_case(operation_id)
+        fields["snake_name"] = snake_name or snake_case(operation_id)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Operation is read-only: cannot set {name!r}")
@@ -118,8 +118,13 @@ def _escape(token: str) -> str:
 class OperationTable(Mapping[str, Operation]):
     """operationId -> Operation, in spec order, plus the snake_case aliases."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, entries: list | None = None) -> None:
         self._by_id: dict[str, Operation] = {}
+        if entries is not None:  # from the cached index of a spec already checked
+            for op_id, method, path, snake_name in entries:
+                self._by_id[op_id] = Operation(op_id, method, path, spec, snake_name)
+            self.aliases = {op.snake_name: op_id for op_id, op in self._by_id.items()}
+            return
         paths = spec.data.get("paths") or {}
         if not isinstance(paths, dict):
             raise SpecError("'paths' must be an object", spec.source, "/paths")

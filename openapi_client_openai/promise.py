@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # concurrent.futures is imported with the first promise, not at start-up
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -24,6 +26,8 @@ def executor() -> ThreadPoolExecutor:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 workers = int(os.environ.get("OPENAPI_CLIENT_WORKERS") or 16)
                 _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openapi-client")
     return _pool
@@ -43,7 +47,11 @@ class Promise:
     __slots__ = ("_future",)
 
     def __init__(self, future: Future | None = None) -> None:
-        self._future: Future = future if future is not None else Future()
+        if future is None:
+            from concurrent.futures import Future
+
+            future = Future()
+        self._future: Future = future
 
     # -- making promises ----------------------------------------------------------------
 
@@ -182,6 +190,12 @@ def _reason(error: BaseException) -> Any:
     return error.reason if isinstance(error, PromiseRejected) else error
 
 
+def _invalid_state() -> type[Exception]:
+    from concurrent.futures import InvalidStateError
+
+    return InvalidStateError
+
+
 def _copy(source: Future, target: Future) -> None:
     if target.done():
         return
@@ -191,5 +205,5 @@ def _copy(source: Future, target: Future) -> None:
             target.set_exception(error)
         else:
             target.set_result(source.result())
-    except InvalidStateError:  # another callback settled it first
+    except _invalid_state():  # another callback settled it first
         pass

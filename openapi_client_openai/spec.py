@@ -10,29 +10,26 @@ the SHA-256 of the spec's bytes, makes later constructions cost milliseconds.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import marshal
 import os
 import re
 import stat
 import sys
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Union
 
 from .errors import SpecError
 
 SpecSource = Union[str, os.PathLike, Mapping[str, Any], None]
 
-BUNDLED_SPEC = Path(__file__).with_name("data") / "openapi.yaml"
+BUNDLED_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "openapi.yaml")
 PERL_DIST = "OpenAPI-Client-OpenAI"
 
 # Bump when the cached structure or the YAML typing rules change. marshal (safer and
 # faster than pickle for plain data) is Python-version specific: the version is part of it.
-CACHE_FORMAT = b"openapi-client-openai spec cache v2 py%d.%d\n" % sys.version_info[:2]
+CACHE_FORMAT = b"openapi-client-openai spec cache v3 py%d.%d\n" % sys.version_info[:2]
 CACHE_ENV = "OPENAPI_CLIENT_OPENAI_CACHE"  # a directory, or "0"/"off" to disable
 
 
@@ -81,10 +78,23 @@ def _construct_perl_int(loader: Any, node: Any) -> int | str:
 
 
 class Spec:
-    """A parsed OpenAPI document and where it came from."""
+    """A parsed OpenAPI document and where it came from.
 
-    def __init__(self, data: dict, source: str, digest: str) -> None:
-        self.data = data
+    From the cache, a spec starts with only its index (operations and server URL);
+    the document itself is read on first use, so constructing a client costs little.
+    """
+
+    def __init__(
+        self,
+        data: dict | None,
+        source: str,
+        digest: str,
+        index: dict | None = None,
+        loader: Callable[[], dict] | None = None,
+    ) -> None:
+        self._data = data
+        self._index = index
+        self._loader = loader
         self.source = source
         self.digest = digest
         self._operations = None
@@ -93,22 +103,38 @@ class Spec:
         return f"<Spec {self.source} {self.digest[:12]}>"
 
     @property
+    def data(self) -> dict:
+        if self._data is None:
+            self._data = self._loader() if self._loader is not None else {}
+        return self._data
+
+    @property
     def operations(self):  # -> OperationTable (operations.py imports this module)
         if self._operations is None:
             from .operations import OperationTable
 
-            self._operations = OperationTable(self)
+            if self._data is None and self._index is not None:
+                self._operations = OperationTable(self, self._index["operations"])
+            else:
+                self._operations = OperationTable(self)
         return self._operations
 
     @property
     def server_url(self) -> str:
         """The first server's URL, as JSON::Validator's ``base_url`` reads it."""
+        if self._data is None and self._index is not None:
+            return self._index["server_url"]
         servers = self.data.get("servers")
         if isinstance(servers, list) and servers and isinstance(servers[0], dict):
             url = servers[0].get("url")
             if isinstance(url, str):
                 return url
         return ""
+
+    def index(self) -> dict:
+        """What a client needs at construction, small enough to cache apart from the document."""
+        entries = [(op.operation_id, op.method, op.path, op.snake_name) for op in self.operations.values()]
+        return {"operations": entries, "server_url": self.server_url}
 
     def pointer(self, ref: str, place: str = "") -> Any:
         """The node a local ``#/...`` reference points at."""
@@ -150,6 +176,9 @@ def load_spec(source: SpecSource = None) -> Spec:
     if isinstance(source, Spec):
         return source
     if isinstance(source, Mapping):
+        import hashlib
+        import json
+
         try:  # a private copy (the caller may go on changing its mapping), in its key order
             data = json.loads(json.dumps(source))
             canonical = json.dumps(source, sort_keys=True)
@@ -160,15 +189,59 @@ def load_spec(source: SpecSource = None) -> Spec:
     if source is None:
         source = discover_spec()
     name = os.fspath(source)
+    cache = _Cache.open()
+    local = _local_path(name)
+    if cache is not None and local is not None:
+        digest = cache.digest_of(local)
+        index = cache.read(digest, "index") if digest else None
+        if digest and isinstance(index, dict):
+            return Spec(None, name, digest, index=index, loader=lambda: _document(name, digest))
     raw = _read(name)
-    digest = hashlib.sha256(raw).hexdigest()
-    cached = _cache_load(digest)
-    if cached is not None:
-        return Spec(cached, name, digest)
-    data = _parse(raw, name)
-    spec = _checked(data, name, digest)
-    _cache_store(digest, data)
+    digest = _sha256(raw)
+    data = cache.read(digest, "document") if cache is not None else None
+    if isinstance(data, dict):
+        spec = Spec(data, name, digest)
+    else:
+        spec = _checked(_parse(raw, name), name, digest)
+        if cache is not None:
+            cache.write(digest, "document", spec.data)
+    if cache is not None:
+        cache.write(digest, "index", spec.index())
+        if local is not None:
+            cache.remember(local, digest)
     return spec
+
+
+def _sha256(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _local_path(name: str) -> str | None:
+    scheme = urllib.parse.urlsplit(name).scheme.lower()
+    if scheme in ("http", "https"):
+        return None
+    if scheme == "file":
+        from urllib.request import url2pathname
+
+        return os.path.realpath(url2pathname(urllib.parse.urlsplit(name).path))
+    return os.path.realpath(name)
+
+
+def _document(name: str, digest: str) -> dict:
+    """The document of a spec made from its cached index: from the cache, else re-read."""
+    cache = _Cache.open()
+    data = cache.read(digest, "document") if cache is not None else None
+    if isinstance(data, dict):
+        return data
+    raw = _read(name)
+    if _sha256(raw) != digest:
+        raise SpecError("the spec changed after the client was made; make a new client", name)
+    data = _parse(raw, name)
+    if cache is not None:
+        cache.write(digest, "document", data)  # the cached copy was missing or corrupt
+    return data
 
 
 def discover_spec() -> str:
@@ -179,7 +252,7 @@ def discover_spec() -> str:
     perl_share = perl_distribution_spec()
     if perl_share:
         return perl_share
-    return str(BUNDLED_SPEC)
+    return BUNDLED_SPEC
 
 
 @lru_cache(maxsize=1)
@@ -202,9 +275,9 @@ def perl_distribution_spec() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     for inc in out.splitlines():
-        candidate = Path(inc) / "auto" / "share" / "dist" / PERL_DIST / "openapi.yaml"
-        if candidate.is_file():
-            return str(candidate)
+        candidate = os.path.join(inc, "auto", "share", "dist", PERL_DIST, "openapi.yaml")
+        if os.path.isfile(candidate):
+            return candidate
     return None
 
 
@@ -219,9 +292,9 @@ def _read(name: str) -> bytes:
         if scheme == "file":
             from urllib.request import url2pathname
 
-            path = url2pathname(urllib.parse.urlsplit(name).path)
-            return Path(path).read_bytes()
-        return Path(name).read_bytes()
+            name = url2pathname(urllib.parse.urlsplit(name).path)
+        with open(name, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
         raise SpecError(f"cannot read spec: {reason}", name) from None
@@ -233,6 +306,8 @@ def _parse(raw: bytes, name: str) -> Any:
     except UnicodeDecodeError as exc:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", name) from None
     if text.lstrip().startswith("{"):
+        import json
+
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -283,21 +358,21 @@ def _refs(root: Any) -> Iterator[tuple]:
 # -- the on-disk cache -------------------------------------------------------------
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
     """The cache directory, or None when caching is switched off."""
     setting = os.environ.get(CACHE_ENV, "")
     if setting.lower() in ("0", "off", "no", "false"):
         return None
     if setting:
-        return Path(setting)
+        return setting
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "openapi-client-openai"
+    return os.path.join(base, "openapi-client-openai")
 
 
-def _private(path: Path, want_dir: bool) -> bool:
+def _private(path: str, want_dir: bool) -> bool:
     """True if only we could have written ``path``: a planted cache file could crash or fool us."""
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except OSError:
         return False
     if want_dir != stat.S_ISDIR(info.st_mode) or (not want_dir and not stat.S_ISREG(info.st_mode)):
@@ -305,42 +380,86 @@ def _private(path: Path, want_dir: bool) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _cache_load(digest: str) -> dict | None:
-    directory = cache_dir()
-    if directory is None:
-        return None
-    path = directory / f"{digest}.marshal"
-    if not (_private(directory, True) and _private(path, False)):
-        return None
-    try:
-        blob = path.read_bytes()
-        header = CACHE_FORMAT + digest.encode() + b"\n"
-        if not blob.startswith(header):
+class _Cache:
+    """Parsed specs by content hash: the document, its index, and which file had which hash.
+
+    Every file starts with a header naming the format and its key; anything else
+    (corrupt, foreign, from another Python) is ignored and rebuilt. Writes are
+    atomic (a temporary file, then rename). Files are only read from a directory
+    nobody else can write to.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    @classmethod
+    def open(cls) -> _Cache | None:
+        directory = cache_dir()
+        return cls(directory) if directory is not None else None
+
+    def _file(self, key: str, kind: str) -> str:
+        return os.path.join(self.directory, f"{key}.{kind}")
+
+    def read(self, key: str, kind: str) -> Any:
+        path = self._file(key, kind)
+        if not (_private(self.directory, True) and _private(path, False)):
             return None
-        data = marshal.loads(blob[len(header) :])
-    except (ValueError, EOFError, TypeError, OSError):  # junk is ignored, and rebuilt
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _cache_store(digest: str, data: dict) -> None:
-    directory = cache_dir()
-    if directory is None:
-        return
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(directory, True):
-            return
-        import tempfile
-
-        blob = CACHE_FORMAT + digest.encode() + b"\n" + marshal.dumps(data)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".marshal")
+        header = CACHE_FORMAT + f"{kind} {key}\n".encode()
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(tmp, directory / f"{digest}.marshal")
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except (OSError, ValueError, RecursionError):
-        return  # a read-only or full cache directory only costs speed
+            with open(path, "rb") as handle:
+                blob = handle.read()
+            if not blob.startswith(header):
+                return None
+            return marshal.loads(blob[len(header) :])
+        except (ValueError, EOFError, TypeError, OSError):  # junk is ignored, and rebuilt
+            return None
+
+    def write(self, key: str, kind: str, value: Any) -> None:
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            if not _private(self.directory, True):
+                return
+            import tempfile
+
+            blob = CACHE_FORMAT + f"{kind} {key}\n".encode() + marshal.dumps(value)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=f".{kind}")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(blob)
+                os.replace(tmp, self._file(key, kind))
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except (OSError, ValueError, RecursionError):
+            return  # a read-only or full cache directory only costs speed
+
+    @staticmethod
+    def _file_key(path: str) -> str:
+        # A short name for a path (the path itself is stored and compared): hashlib
+        # would cost more to import than everything else a cached start does.
+        import zlib
+
+        raw = path.encode("utf-8", "surrogateescape")
+        return f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
+
+    @staticmethod
+    def _identity(path: str) -> tuple | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+
+    def digest_of(self, path: str) -> str | None:
+        """The content hash of a file we hashed before, if it has not changed since."""
+        remembered = self.read(self._file_key(path), "source")
+        identity = self._identity(path)
+        if isinstance(remembered, tuple) and len(remembered) == 3 and identity is not None:
+            if remembered[:2] == (path, identity) and isinstance(remembered[2], str):
+                return remembered[2]
+        return None
+
+    def remember(self, path: str, digest: str) -> None:
+        identity = self._identity(path)
+        if identity is not None:
+            self.write(self._file_key(path), "source", (path, identity, digest))

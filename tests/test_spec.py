@@ -195,7 +195,7 @@ def test_cache_is_used_and_survives_corruption(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("OPENAPI_CLIENT_OPENAI_CACHE", str(tmp_path / "cache"))
     path = write(tmp_path, "a.yaml", yaml.safe_dump(MINIMAL))
     first = load_spec(path)
-    cached = tmp_path / "cache" / f"{first.digest}.marshal"
+    cached = tmp_path / "cache" / f"{first.digest}.document"
     assert cached.is_file() and stat.S_IMODE(cached.stat().st_mode) & 0o022 == 0
     assert load_spec(path).data == MINIMAL
     cached.write_bytes(b"garbage")
@@ -216,8 +216,9 @@ def test_cache_from_a_writable_by_others_place_is_never_loaded(
 
     from openapi_client_openai.spec import CACHE_FORMAT
 
-    planted = CACHE_FORMAT + digest.encode() + b"\n" + marshal.dumps({"planted": True})
-    (directory / f"{digest}.marshal").write_bytes(planted)
+    planted = CACHE_FORMAT + f"document {digest}\n".encode() + marshal.dumps({"planted": True})
+    (directory / f"{digest}.document").write_bytes(planted)
+    (directory / f"{digest}.index").unlink()  # so the document itself is read
     assert load_spec(path).data == MINIMAL
 
 

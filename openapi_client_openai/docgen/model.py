@@ -185,7 +185,7 @@ def source_label(spec: Spec) -> str:
         Path(urllib.parse.unquote(urllib.parse.urlsplit(source).path)) if scheme == "file" else Path(source)
     )
     try:
-        if local.resolve() == BUNDLED_SPEC.resolve():
+        if local.resolve() == Path(BUNDLED_SPEC).resolve():
             return "openapi_client_openai/data/openapi.yaml, the spec bundled with openapi_client_openai"
     except OSError:
         pass
