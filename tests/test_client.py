@@ -260,3 +260,50 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_the_sessions_own_send_and_the_direct_pool_put_the_same_bytes_on_the_wire(
+    api_key: str, mock: MockServer
+) -> None:
+    from requests.adapters import HTTPAdapter
+
+    class Mounted(HTTPAdapter):  # any adapter of the caller's takes requests' own way out
+        pass
+
+    direct = OpenAI(BUNDLED_SPEC, base_url=mock.base_url)
+    session = requests.Session()
+    session.mount("http://", Mounted())
+    through_session = OpenAI(BUNDLED_SPEC, base_url=mock.base_url, ua=session)
+    body = {"metadata": {"user": "u/1 é"}}
+    for client in (direct, through_session):
+        tx = client.modifyRun(thread_id="t 1", run_id="r", body=body)
+        assert tx.res.code == 200 and tx.res.json("/object") == "thread.run"
+    first, second = mock.wait_for(2)
+    assert (first.method, first.target, first.body) == (second.method, second.target, second.body)
+    assert sorted(first.headers) == sorted(second.headers)
+
+
+def test_cookies_come_back_as_mojos_cookie_jar_sends_them(api_key: str) -> None:
+    from .test_faults import raw_server, read_request
+
+    seen: list[bytes] = []
+
+    def handle(conn) -> None:
+        while True:
+            request = read_request(conn)
+            if not request:
+                return
+            seen.append(request)
+            body = b'{"id":"run_1"}'
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: visit=1; Path=/\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+
+    with raw_server(handle) as port:
+        client = OpenAI(BUNDLED_SPEC, base_url=f"http://127.0.0.1:{port}/v1")
+        client.getRun(thread_id="t", run_id="r")
+        client.getRun(thread_id="t", run_id="r")
+    assert b"cookie:" not in seen[0].lower()
+    assert b"\r\nCookie: visit=1\r\n" in seen[1]
