@@ -313,8 +313,12 @@ def _parse(raw: bytes, name: str) -> Any:
         except json.JSONDecodeError as exc:
             place = f"line {exc.lineno} column {exc.colno}"
             raise SpecError(f"invalid JSON: {exc.msg}", name, place) from None
+    import gc
+
     import yaml
 
+    collecting = gc.isenabled()
+    gc.disable()  # a third of a large parse is the collector walking PyYAML's nodes: no cycles there
     try:
         return yaml.load(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
@@ -324,6 +328,9 @@ def _parse(raw: bytes, name: str) -> Any:
         raise SpecError(f"invalid YAML: {problem}", name, place) from None
     except RecursionError:
         raise SpecError("invalid YAML: nested too deeply", name) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _checked(data: Any, name: str, digest: str) -> Spec:
