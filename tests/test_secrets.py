@@ -46,10 +46,14 @@ def shown(exc: BaseException) -> str:
 
 
 @pytest.fixture
-def canary(monkeypatch: pytest.MonkeyPatch) -> str:
+def canary(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)
     monkeypatch.setenv("OPENAPI_CLIENT_DEBUG", "1")  # Perl's OPENAPI_CLIENT_DEBUG: the chattiest mode
-    return CANARY
+    logger = logging.getLogger("openapi_client_openai")
+    level, handlers = logger.level, logger.handlers[:]
+    yield CANARY
+    logger.setLevel(level)  # debug mode sets these up for the process: leave no trace for other tests
+    logger.handlers[:] = handlers
 
 
 class Collector(logging.Handler):
