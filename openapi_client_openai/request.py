@@ -373,6 +373,8 @@ def _read_upload(path: str) -> bytes:
             return handle.read()
     except OSError as exc:
         raise FileNotFoundError(f'Can\'t open file "{path}": {exc.strerror}') from None
+    except ValueError:  # a NUL in the path: Perl's open fails with ENOENT there
+        raise FileNotFoundError(f'Can\'t open file "{path}": No such file or directory') from None
 
 
 def _boundary() -> str:

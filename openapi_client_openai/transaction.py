@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .errors import TransportError
 from .message import Headers, Request, Response
+from .perl_data import encode_json
 
 
 class Transaction:
@@ -27,13 +27,8 @@ class Transaction:
     @classmethod
     def invalid_input(cls, req: Request, errors: list[dict]) -> Transaction:
         """The unsent transaction OpenAPI::Client returns for invalid input."""
-        body = json.dumps({"errors": errors}, ensure_ascii=False, separators=(",", ":"))
-        res = Response(
-            400,
-            "Bad Request",
-            Headers([("Content-Type", "application/json")]),
-            body.replace("/", "\\/").encode("utf-8"),  # Mojo::JSON writes "/" as "\/"
-        )
+        body = encode_json({"errors": errors})  # as Mojo::JSON writes it, "\/" and all
+        res = Response(400, "Bad Request", Headers([("Content-Type", "application/json")]), body)
         return cls(req, res, {"message": "Invalid input", "code": 400})
 
     @classmethod
