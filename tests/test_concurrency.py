@@ -185,17 +185,21 @@ def test_two_processes_building_the_cache_at_once(openai_spec_path: Path, tmp_pa
     assert left and not [name for name in left if name.startswith(".tmp-")], left  # no half-written files
 
 
-def corruptions(blob: bytes) -> dict[str, bytes]:
+def corruptions(blob: bytes) -> dict[str, list[bytes]]:
+    """Ways a cache file can be damaged, each with one or more damaged copies of ``blob``."""
     middle = len(blob) // 2
-    flipped = bytearray(blob)
-    flipped[middle] ^= 0xFF
+    flips = []
+    for fifth in range(1, 5):  # one byte flipped at four places: the header, the payload, its end
+        flipped = bytearray(blob)
+        flipped[len(blob) * fifth // 5] ^= 0xFF
+        flips.append(bytes(flipped))
     return {
-        "empty": b"",
-        "cut in half": blob[:middle],
-        "one byte flipped mid-file": bytes(flipped),
-        "random bytes": os.urandom(len(blob)),
-        "header only": blob[: blob.index(b"\n") + 1] if b"\n" in blob else b"x",
-        "another file's content": b"openapi: 3.0.0\n",
+        "empty": [b""],
+        "cut in half": [blob[:middle]],
+        "one byte flipped": flips,
+        "random bytes": [os.urandom(len(blob))],
+        "header only": [blob[: blob.index(b"\n") + 1] if b"\n" in blob else b"x"],
+        "another file's content": [b"openapi: 3.0.0\n"],
     }
 
 
@@ -208,9 +212,10 @@ def test_a_corrupted_cache_file_still_gives_the_same_client(tmp_path: Path, how:
     assert files, "the first load wrote no cache"
     for target in files:
         original = target.read_bytes()
-        target.write_bytes(corruptions(original)[how])
-        (again,) = load_together(BUNDLED_SPEC, cache, 1, tmp_path)
-        assert again == clean, f"{target.name} {how}: the client saw another spec"
+        for damaged in corruptions(original)[how]:
+            target.write_bytes(damaged)
+            (again,) = load_together(BUNDLED_SPEC, cache, 1, tmp_path)
+            assert again == clean, f"{target.name} {how}: the client saw another spec"
         target.write_bytes(original)
 
 
