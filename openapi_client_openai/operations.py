@@ -111,6 +111,35 @@ class Operation:
         return frozenset(n for n in names if isinstance(n, str))
 
 
+def _check_shape(operation: Operation) -> None:
+    """What the client reads of an operation must have the shape it expects."""
+    source = operation.spec.source
+    for owner, place in (
+        (operation.path_item, f"/paths/{_escape(operation.path)}"),
+        (operation.definition, operation.place),
+    ):
+        params = owner.get("parameters")
+        if params is not None and not isinstance(params, list):
+            raise SpecError("'parameters' must be a list", source, f"{place}/parameters")
+        for index, param in enumerate(params or []):
+            param = operation.spec.resolve(param, f"{place}/parameters/{index}")
+            if not isinstance(param, dict) or not isinstance(param.get("name"), str) or "in" not in param:
+                raise SpecError(
+                    "a parameter must be an object with 'name' and 'in'",
+                    source,
+                    f"{place}/parameters/{index}",
+                )
+    body = operation.definition.get("requestBody")
+    if body is not None:
+        body = operation.spec.resolve(body, f"{operation.place}/requestBody")
+        if not isinstance(body, dict) or not isinstance(body.get("content", {}), dict):
+            raise SpecError(
+                "'requestBody' must be an object with a 'content' object",
+                source,
+                f"{operation.place}/requestBody",
+            )
+
+
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
@@ -150,7 +179,8 @@ class OperationTable(Mapping[str, Operation]):
                         spec.source,
                         place,
                     )
-                self._by_id[op_id] = Operation(op_id, method, path, spec)
+                operation = self._by_id[op_id] = Operation(op_id, method, path, spec)
+                _check_shape(operation)
         self.aliases: dict[str, str] = {}
         for op_id, op in self._by_id.items():
             alias = op.snake_name

@@ -29,7 +29,7 @@ PERL_DIST = "OpenAPI-Client-OpenAI"
 
 # Bump when the cached structure or the YAML typing rules change. marshal (safer and
 # faster than pickle for plain data) is Python-version specific: the version is part of it.
-CACHE_FORMAT = b"openapi-client-openai spec cache v3 py%d.%d\n" % sys.version_info[:2]
+CACHE_FORMAT = b"openapi-client-openai spec cache v4 py%d.%d\n" % sys.version_info[:2]
 CACHE_ENV = "OPENAPI_CLIENT_OPENAI_CACHE"  # a directory, or "0"/"off" to disable
 
 
@@ -313,6 +313,8 @@ def _parse(raw: bytes, name: str) -> Any:
         except json.JSONDecodeError as exc:
             place = f"line {exc.lineno} column {exc.colno}"
             raise SpecError(f"invalid JSON: {exc.msg}", name, place) from None
+        except RecursionError:
+            raise SpecError("invalid JSON: nested too deeply", name) from None
     import gc
 
     import yaml
@@ -334,32 +336,105 @@ def _parse(raw: bytes, name: str) -> Any:
 
 
 def _checked(data: Any, name: str, digest: str) -> Spec:
+    """A spec whose every ``$ref`` resolves, every schema keyword we compile is usable,
+    and every operation is well formed; else a SpecError naming the place."""
     if not isinstance(data, dict):
         raise SpecError(f"the document root must be an object, got {type(data).__name__}", name)
     spec = Spec(data, name, digest)
-    for place, ref in _refs(data):
-        spec.resolve({"$ref": ref}, place)
+    resolved: dict[str, Any] = {}
+    for place, node, is_data in _nodes(data, name):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in resolved:  # JSON::Validator resolves them all
+            resolved[ref] = _resolve_once(spec, ref, f"{place}/$ref", resolved)
+        if not is_data:
+            _check_keywords(node, name, place)
     _ = spec.operations  # duplicate and colliding operationIds are spec errors too
     return spec
 
 
-def _refs(root: Any) -> Iterator[tuple]:
-    """Every ``$ref`` string with its JSON pointer; iterative, so depth is no limit."""
-    stack = [("", root)]
+def _resolve_once(spec: Spec, ref: str, place: str, resolved: dict[str, Any]) -> Any:
+    """Follow a ``$ref`` chain, reusing chains already followed: a long chain stays linear."""
+    chain = []
+    node: Any = {"$ref": ref}
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        current = node["$ref"]
+        if current in resolved and current != ref:
+            node = resolved[current]
+            break
+        if current in chain:
+            raise SpecError(f"$ref cycle: {' -> '.join([*chain, current])}", spec.source, place)
+        chain.append(current)
+        node = spec.pointer(current, place)
+    for link in chain:
+        resolved[link] = node
+    return node
+
+
+def _check_keywords(node: dict, name: str, place: str) -> None:
+    # Keywords the validator compiles: refuse here, with the place, what would fail a call.
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        _compiles(pattern, name, f"{place}/pattern")
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict):
+        for key in patterns:
+            _compiles(str(key), name, f"{place}/patternProperties")
+    divisor = node.get("multipleOf")
+    if divisor is not None and not isinstance(divisor, (dict, list)):
+        if isinstance(divisor, bool) or not isinstance(divisor, (int, float)) or divisor <= 0:
+            if divisor not in (0, "", "0", False):  # Perl skips a false multipleOf
+                raise SpecError(
+                    f"multipleOf must be a number above 0, got {divisor!r}", name, f"{place}/multipleOf"
+                )
+
+
+def _compiles(pattern: str, name: str, place: str) -> None:
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise SpecError(
+            f"pattern {pattern!r} is not a regular expression we can use: {exc}", name, place
+        ) from None
+
+
+_DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const"})
+
+
+def _nodes(root: Any, name: str) -> Iterator[tuple[str, dict, bool]]:
+    """Every object of the document with its JSON pointer, each visited once, and
+    whether it is data (under an example, default, enum, const or an ``x-`` key).
+
+    Iterative, so depth is no limit; YAML aliases may share nodes (visited once: an
+    alias bomb stays small) but not contain themselves (a SpecError).
+    """
+    done: set[int] = set()
+    open_nodes: set[int] = set()
+    stack: list[tuple[str, Any, bool, bool]] = [("", root, False, False)]
     while stack:
-        place, node = stack.pop()
+        place, node, leaving, is_data = stack.pop()
+        key = id(node)
+        if leaving:
+            open_nodes.discard(key)
+            done.add(key)
+            continue
+        if key in open_nodes:
+            raise SpecError("a YAML alias makes the document contain itself", name, place or "/")
+        if key in done:
+            continue
+        open_nodes.add(key)
+        stack.append((place, node, True, is_data))
         if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                yield place + "/$ref", ref
-            for key, value in node.items():
-                if isinstance(value, (dict, list)):
-                    token = str(key).replace("~", "~0").replace("/", "~1")
-                    stack.append((f"{place}/{token}", value))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                if isinstance(value, (dict, list)):
-                    stack.append((f"{place}/{index}", value))
+            yield place, node, is_data
+            children: Any = node.items()
+        else:
+            children = enumerate(node)
+        for child_key, value in children:
+            if isinstance(value, (dict, list)):
+                token = str(child_key).replace("~", "~0").replace("/", "~1")
+                data = is_data or (
+                    isinstance(child_key, str) and (child_key in _DATA_KEYS or child_key.startswith("x-"))
+                )
+                stack.append((f"{place}/{token}", value, False, data))
 
 
 # -- the on-disk cache -------------------------------------------------------------
@@ -387,11 +462,17 @@ def _private(path: str, want_dir: bool) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def _crc32(payload: bytes) -> int:
+    import zlib
+
+    return zlib.crc32(payload)
+
+
 class _Cache:
     """Parsed specs by content hash: the document, its index, and which file had which hash.
 
-    Every file starts with a header naming the format and its key; anything else
-    (corrupt, foreign, from another Python) is ignored and rebuilt. Writes are
+    Every file starts with a header naming the format, its key and a CRC of the rest;
+    anything else (corrupt, foreign, from another Python) is ignored and rebuilt. Writes are
     atomic (a temporary file, then rename). Files are only read from a directory
     nobody else can write to.
     """
@@ -411,13 +492,17 @@ class _Cache:
         path = self._file(key, kind)
         if not (_private(self.directory, True) and _private(path, False)):
             return None
-        header = CACHE_FORMAT + f"{kind} {key}\n".encode()
+        header = CACHE_FORMAT + f"{kind} {key} ".encode()
         try:
             with open(path, "rb") as handle:
                 blob = handle.read()
             if not blob.startswith(header):
                 return None
-            return marshal.loads(blob[len(header) :])
+            start = blob.index(b"\n", len(header)) + 1
+            payload = blob[start:]
+            if blob[len(header) : start - 1] != b"%08x" % _crc32(payload):
+                return None  # damaged: a flipped byte would otherwise be believed
+            return marshal.loads(payload)
         except (ValueError, EOFError, TypeError, OSError):  # junk is ignored, and rebuilt
             return None
 
@@ -428,7 +513,8 @@ class _Cache:
                 return
             import tempfile
 
-            blob = CACHE_FORMAT + f"{kind} {key}\n".encode() + marshal.dumps(value)
+            payload = marshal.dumps(value)
+            blob = CACHE_FORMAT + f"{kind} {key} {_crc32(payload):08x}\n".encode() + payload
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=f".{kind}")
             try:
                 with os.fdopen(fd, "wb") as handle:

@@ -213,10 +213,12 @@ def test_cache_from_a_writable_by_others_place_is_never_loaded(
     os.chmod(directory, 0o777)
     # A planted cache file would be trusted: this one would change the answer.
     import marshal
+    import zlib
 
     from openapi_client_openai.spec import CACHE_FORMAT
 
-    planted = CACHE_FORMAT + f"document {digest}\n".encode() + marshal.dumps({"planted": True})
+    payload = marshal.dumps({"planted": True})
+    planted = CACHE_FORMAT + f"document {digest} {zlib.crc32(payload):08x}\n".encode() + payload
     (directory / f"{digest}.document").write_bytes(planted)
     (directory / f"{digest}.index").unlink()  # so the document itself is read
     assert load_spec(path).data == MINIMAL
