@@ -206,6 +206,7 @@ def _wire_headers(req: Request) -> dict[str, str]:
     headers: dict[str, str] = {}
     lower: dict[str, str] = {}
     for name, value in req.headers.items():
+        _check_header(name, value)
         key = name.lower()
         if key in lower:  # repeated: one line, values joined, as Mojo::Headers reads them
             headers[lower[key]] = f"{headers[lower[key]]}, {value}"
@@ -215,6 +216,16 @@ def _wire_headers(req: Request) -> dict[str, str]:
     if req.body or req.method in ("POST", "PUT", "PATCH"):
         headers["Content-Length"] = str(len(req.body))
     return headers
+
+
+def _check_header(name: str, value: str) -> None:
+    """Mojo::Headers' refusal, in its words: the header named, never its value (a key)."""
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"Invalid characters in {name} header")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"Invalid characters in {name} header (not Latin-1)") from None
 
 
 def _prepared(req: Request, session: Any) -> Any:
