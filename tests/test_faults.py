@@ -80,7 +80,9 @@ def read_request(conn: socket.socket) -> bytes:
 def respond(status: str, headers: list[str], body: bytes = b"") -> Callable[[socket.socket], None]:
     def handle(conn: socket.socket) -> None:
         read_request(conn)
-        head = "\r\n".join([f"HTTP/1.1 {status}", *headers, f"Content-Length: {len(body)}", "", ""])
+        # One answer per connection, said out loud so no client reuses it (a race otherwise).
+        lines = [f"HTTP/1.1 {status}", *headers, f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        head = "\r\n".join(lines)
         conn.sendall(head.encode() + body)
 
     return handle
