@@ -17,7 +17,6 @@ from importlib import metadata
 from typing import Any, TextIO
 
 from .errors import OpenAPIClientError
-from .perl_data import perl_str
 
 PROG = "openapi-client-openai"
 DEMO_KEY = "sk-demo-not-a-real-key"  # the mock server accepts anything; no real key needed
@@ -181,41 +180,46 @@ def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run_demo(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """getRun and modifyRun against the mock server: through Perl and Python when
+    perl_compat is there (its side-by-side report), else through Python alone."""
+    os.environ.setdefault("OPENAI_API_KEY", DEMO_KEY)
+    compare = plugin("compare-call")
+    status = 0
+    out.write("The same calls through Perl's OpenAPI::Client::OpenAI and through this client,\n")
+    out.write("each against a fresh mock server on 127.0.0.1 (no API key or internet needed).\n")
+    for operation, params in DEMO_CALLS:
+        out.write("\n" + "=" * 72 + "\n")
+        if compare is not None:
+            try:
+                result = compare(operation, dict(params), spec=options.spec)
+            except Exception as exc:  # noqa: BLE001 (the Python half of the demo still stands)
+                out.write(f"Perl side not available ({exc}); Python alone:\n")
+            else:
+                out.write(result.report() + "\n")
+                status = status or (0 if result.same else 1)
+                continue
+        _python_only(operation, params, options.spec, out)
+    return status
+
+
+def _python_only(operation: str, params: dict, spec: str | None, out: TextIO) -> None:
+    from .docgen.usage import CallSample, perl_call, python_call
     from .mock import MockServer
     from .openai import OpenAI
 
-    os.environ.setdefault("OPENAI_API_KEY", DEMO_KEY)
-    compare = plugin("compare-call")
-    with MockServer(options.spec) as server:
-        client = OpenAI(options.spec, base_url=server.base_url)
-        out.write(f"mock server: {server.base_url} (no API key or internet needed)\n")
-        status = 0
-        for operation, params in DEMO_CALLS:
-            out.write("\n" + "=" * 72 + "\n")
-            out.write(f"Perl:   {perl_call(operation, params)}\n")
-            out.write(f"Python: {python_call(operation, params)}\n")
-            tx = client.call(operation, dict(params))
-            out.write(f"sent:     {tx.req.method} {tx.req.url}\n")
-            if tx.req.body:
-                out.write(f"          {tx.req.body.decode('utf-8', 'replace')}\n")
-            out.write(f"received: {tx.res.code} {tx.res.message}\n")
-            out.write(_summary(tx.res.json()) + "\n")
-            if compare is None:
-                out.write("Perl side: not available (perl_compat is not installed)\n")
-                continue
-            try:
-                result = compare(operation, params, spec=options.spec, base_url=server.base_url)
-            except Exception as exc:  # noqa: BLE001 (the Python half of the demo still stands)
-                out.write(f"Perl side: not available ({exc})\n")
-                continue
-            out.write(
-                "Perl and Python sent the same request and got the same result: "
-                f"{'yes' if result.same else 'NO'}\n"
-            )
-            if not result.same:
-                out.write(result.diff() + "\n")
-                status = 1
-    return status
+    sample = CallSample.of(operation, params)
+    out.write(f"Perl:   {_indented(perl_call(sample))}\n")
+    out.write(f"Python: {_indented(python_call(sample))}\n")
+    with MockServer(spec) as server:
+        tx = OpenAI(spec, base_url=server.base_url).call(operation, dict(params))
+    out.write(f"sent:     {tx.req.method} {tx.req.url}\n")
+    if tx.req.body:
+        out.write(f"          {tx.req.body.decode('utf-8', 'replace')}\n")
+    out.write(f"received: {tx.res.code} {tx.res.message}\n{_summary(tx.res.json())}\n")
+
+
+def _indented(code: str) -> str:
+    return code.replace("\n", "\n        ")
 
 
 def _summary(payload: Any) -> str:
@@ -224,34 +228,3 @@ def _summary(payload: Any) -> str:
         more = ", ..." if len(payload) > 6 else ""
         return "          " + json.dumps(shown, ensure_ascii=False)[:-1] + more + "}"
     return f"          {payload!r}"
-
-
-def perl_call(operation: str, params: dict) -> str:
-    """How the same call reads in Perl."""
-    return (
-        f"$client->{operation}({_perl(params)});"
-        if operation.isidentifier()
-        else (f"$client->call('{operation}' => {_perl(params)});")
-    )
-
-
-def python_call(operation: str, params: dict) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    if operation.isidentifier() and all(k.isidentifier() for k in params):
-        return f"client.{operation}({args})"
-    return f"client.call({operation!r}, {params!r})"
-
-
-def _perl(value: Any) -> str:
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k if k.isidentifier() else repr(k)} => {_perl(v)}" for k, v in value.items())
-        return "{" + inner + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_perl(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "Mojo::JSON::true" if value else "Mojo::JSON::false"
-    if value is None:
-        return "undef"
-    if isinstance(value, (int, float)):
-        return perl_str(value)
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"

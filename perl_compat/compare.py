@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from openapi_client_openai.cli import DEMO_KEY, UsageError, parse_params
+from openapi_client_openai.docgen import usage
 from openapi_client_openai.message import Request
 from openapi_client_openai.transaction import Transaction
 
@@ -266,10 +269,10 @@ class Comparison:
         """Both calls, what each sent and got, and the verdict: the CLI's output."""
         lines = [
             f"Perl   ({self.which}):",
-            f"  {perl_call(self.op, self.params, self.content)}",
+            _indented(perl_call(self.op, self.params, self.content)),
             *_side_lines(self.perl),
             "Python (openapi_client_openai):",
-            f"  {python_call(self.op, self.params, self.content)}",
+            _indented(python_call(self.op, self.params, self.content)),
             *_side_lines(self.python),
         ]
         lines.append(f"(headers not compared, so not shown: {', '.join(sorted(IGNORED_HEADERS))})")
@@ -279,6 +282,10 @@ class Comparison:
             lines.append(f"verdict: different ({len(self.differences)})")
             lines += [f"  {d}" for d in self.differences]
         return "\n".join(lines)
+
+
+def _indented(code: str) -> str:
+    return "  " + code.replace("\n", "\n  ")
 
 
 def _side_lines(side: Side) -> list[str]:
@@ -388,45 +395,13 @@ def _python_side(
 # -- call syntax, for people -------------------------------------------------------------
 
 
-def perl_literal(value: Any) -> str:
-    """A Perl expression for JSON-like data (booleans as Mojo::JSON's true/false)."""
-    if value is None:
-        return "undef"
-    if value is True:
-        return "Mojo::JSON::true"
-    if value is False:
-        return "Mojo::JSON::false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        if re.fullmatch(r"-?(?:0|[1-9]\d{0,14})", value):
-            return value  # numeric-looking strings read better bare; Perl keeps them strings here
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if isinstance(value, dict):
-        items = ", ".join(f"{_perl_key(k)} => {perl_literal(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(perl_literal(v) for v in value) + "]"
-    return perl_literal(str(value))
-
-
-def _perl_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z_]\w*", key) else perl_literal(str(key))
-
-
 def perl_call(op: str, params: dict, content: dict) -> str:
-    args = [perl_literal(params)] + [f"{name} => {perl_literal(value)}" for name, value in content.items()]
-    method = op if re.fullmatch(r"[A-Za-z_]\w*", op) else None
-    if method:
-        return f"$client->{method}({', '.join(args)});"
-    return f"$client->call({perl_literal(op)} => {', '.join(args)});"
+    """The call as a Perl programmer writes it (the doc generator's layout)."""
+    return usage.perl_call(usage.CallSample.of(op, params, content))
 
 
 def python_call(op: str, params: dict, content: dict) -> str:
-    args = [repr(params)] + [f"{name}={value!r}" for name, value in content.items()]
-    if op.isidentifier():
-        return f"client.{op}({', '.join(args)})"
-    return f"client.call({op!r}, {', '.join(args)})"
+    return usage.python_call(usage.CallSample.of(op, params, content))
 
 
 # -- the CLI -----------------------------------------------------------------------------
@@ -461,25 +436,6 @@ def _parser() -> _Parser:
     return parser
 
 
-def _parse_params(items: list[str]) -> dict:
-    params: dict = {}
-    for item in items:
-        if ":=" in item and item.index(":=") < item.index("=") + 1:
-            name, _, raw = item.partition(":=")
-            try:
-                params[name] = json.loads(raw)
-            except ValueError as exc:
-                raise _UsageError(f"{name}:= needs JSON: {exc}") from None
-        elif "=" in item:
-            name, _, value = item.partition("=")
-            params[name] = value
-        else:
-            raise _UsageError(f"parameter {item!r} is not name=value or name:=JSON")
-        if not name:
-            raise _UsageError(f"parameter {item!r} has no name")
-    return params
-
-
 def main_compare(argv: Sequence[str] | None = None) -> int:
     """``compare OP name=value... [--body JSON] [--spec S] [--mock | --base-url U] [--assistants]``.
 
@@ -491,12 +447,9 @@ def main_compare(argv: Sequence[str] | None = None) -> int:
 
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        params = _parse_params(args.params)
-        if args.body is not None:
-            try:
-                params["body"] = json.loads(args.body)
-            except ValueError as exc:
-                raise _UsageError(f"--body needs JSON: {exc}") from None
+        params = parse_params(args.params, args.body)
+        if args.base_url is None:  # the mock server takes any key: none is needed to compare
+            os.environ.setdefault("OPENAI_API_KEY", DEMO_KEY)
         comparison = compare(
             args.operation,
             params,
@@ -505,7 +458,7 @@ def main_compare(argv: Sequence[str] | None = None) -> int:
             assistants=args.assistants,
             mode=args.mode,
         )
-    except _UsageError as exc:
+    except (_UsageError, UsageError) as exc:
         print(f"compare: {exc}", file=sys.stderr)
         return 2
     except (OpenAPIClientError, PerlCompatError, OSError) as exc:

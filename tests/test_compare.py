@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 import openapi_client_openai.openai as openai_module
@@ -94,14 +96,28 @@ def test_both_bridges_agree() -> None:
         assert inside.perl.errors() == outside.perl.errors()
 
 
-def test_call_syntax_is_shown_for_both_languages() -> None:
-    params = {**RUN, "body": {"metadata": {"k": True}}}
-    assert perl_call("modifyRun", params, {}) == (
-        "$client->modifyRun({thread_id => 'thread_abc', run_id => 'run_abc', "
-        "body => {metadata => {k => Mojo::JSON::true}}});"
-    )
-    assert python_call("modifyRun", params, {}).startswith("client.modifyRun({'thread_id': 'thread_abc'")
-    assert perl_call("admin-api-keys-list", {}, {}) == "$client->call('admin-api-keys-list' => {});"
+def test_call_syntax_shown_for_both_languages_compiles(perl_env: dict) -> None:
+    calls = [
+        ("modifyRun", {**RUN, "body": {"metadata": {"k": True, "n": None, "q": "it's"}}}, {}),
+        ("admin-api-keys-list", {"limit": 5}, {}),
+        ("createFile", {}, {"file_upload": {"file": "/tmp/x.jsonl", "purpose": "fine-tune"}}),
+        ("getRun", RUN, {}),
+    ]
+    for op, params, content in calls:
+        perl, python = perl_call(op, params, content), python_call(op, params, content)
+        checked = subprocess.run(
+            ["perl", "-c", "-e", f"use strict; use Mojo::JSON; my $client; {perl}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=perl_env,
+        )
+        assert checked.returncode == 0, (perl, checked.stderr)
+        compile(python, "<python_call>", "eval")
+        assert ("call(" in python) == (not op.isidentifier()) and ("call(" in perl) == (not op.isidentifier())
+        for value in ("thread_abc", "it\\'s", "fine-tune"):
+            if value.replace("\\", "") in repr((params, content)):
+                assert value in perl
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -112,7 +128,7 @@ def test_command_identical_exits_0(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert status == 0, out
     assert "$client->getRun({thread_id => 'thread_abc', run_id => 'run_abc'});" in out
-    assert "client.getRun({'thread_id': 'thread_abc', 'run_id': 'run_abc'})" in out
+    assert "client.getRun(thread_id='thread_abc', run_id='run_abc')" in out
     assert "sent: GET /v1/threads/thread_abc/runs/run_abc" in out
     assert out.rstrip().endswith("verdict: identical")
 
@@ -144,9 +160,9 @@ def test_command_different_exits_1(capsys: pytest.CaptureFixture, monkeypatch: p
     ("argv", "says"),
     [
         ([], "the following arguments are required: operation"),
-        (["getRun", "thread_id"], "is not name=value or name:=JSON"),
-        (["getRun", "limit:=[1,"], "limit:= needs JSON"),
-        (["modifyRun", "--body", "{nope"], "--body needs JSON"),
+        (["getRun", "thread_id"], "expected key=value or key:=json, got 'thread_id'"),
+        (["getRun", "limit:=[1,"], "limit: not valid JSON"),
+        (["modifyRun", "--body", "{nope"], "--body: not valid JSON"),
         (["getRun", "--mock", "--base-url", "http://127.0.0.1:9"], "not allowed with argument"),
         (["getRun", "--spec", "/no/such/spec.yaml"], "/no/such/spec.yaml"),
     ],

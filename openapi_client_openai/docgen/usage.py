@@ -25,17 +25,28 @@ class CallSample:
     operation_id: str
     params: dict  # name -> value, in the order they are shown
     body: Any = None
-    body_kind: str = ""  # "" (none), "json" (params body), "file_upload", "form"
+    body_kind: str = ""  # "" (none), "json" (the params body), else a content keyword (file_upload, form...)
+
+    @classmethod
+    def of(cls, operation_id: str, params: dict, content: dict | None = None) -> CallSample:
+        """The sample of a call as made: its params dict and its content keywords."""
+        params = dict(params)
+        if "body" in params:
+            return cls(operation_id, params, params.pop("body"), "json")
+        for kind, body in (content or {}).items():
+            return cls(operation_id, params, body, kind)
+        return cls(operation_id, params)
 
 
 def perl_call(sample: CallSample) -> str:
     params = dict(sample.params)
     if sample.body_kind == "json":
         params["body"] = sample.body
+    content = sample.body_kind not in ("", "json")
     args = []
-    if params or sample.body_kind in ("file_upload", "form"):
+    if params or content:
         args.append(params)
-    extra = [(sample.body_kind, sample.body)] if sample.body_kind in ("file_upload", "form") else []
+    extra = [(sample.body_kind, sample.body)] if content else []
     if _PERL_NAME.match(sample.operation_id):
         head = f"$client->{sample.operation_id}"
         if not args:
@@ -52,7 +63,7 @@ def perl_call(sample: CallSample) -> str:
 def python_call(sample: CallSample) -> str:
     params = dict(sample.params)
     kwargs_ok = all(_python_name(name) for name in params) and "body" not in params
-    extra = [(sample.body_kind, sample.body)] if sample.body_kind in ("file_upload", "form") else []
+    extra = [(sample.body_kind, sample.body)] if sample.body_kind not in ("", "json") else []
     if _python_name(sample.operation_id):
         head = f"client.{sample.operation_id}"
         leading: list = []
