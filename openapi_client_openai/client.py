@@ -26,7 +26,7 @@ from .errors import NoSuchOperation
 from .events import EventEmitter
 from .operations import Operation
 from .promise import Promise, executor
-from .request import GENERATORS, URL, build
+from .request import GENERATORS, URL, Generator, build
 from .spec import Spec, SpecSource, load_spec
 from .transaction import Transaction
 from .transport import Transport
@@ -52,7 +52,7 @@ def _log() -> Any:
 class Client(EventEmitter):
     """Perl's ``OpenAPI::Client->new($spec, %attrs)``: a client generated from a spec."""
 
-    generators: tuple[str, ...] = GENERATORS
+    generators: Mapping[str, Generator] = GENERATORS
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
         return super().__new__(_generated_class(cls, cls._load_spec(spec)))
@@ -216,7 +216,7 @@ class Client(EventEmitter):
                     "(and a trailing callback)"
                 )
             return dict(positional[0] or {}), dict(kwargs), callback
-        content_names = {"body", *self.generators}
+        content_names = type(self)._content_names
         params, content = {}, {}
         for name, value in kwargs.items():
             if name in content_names and name not in operation.param_names:
@@ -386,6 +386,7 @@ def _generate(base: type, spec: Spec) -> type:
     namespace.update(
         _spec=spec,
         _method_names=names,
+        _content_names=frozenset({"body", *base.generators}),
         _schemas=SchemaValidator(spec),
         _validators={},
         __module__=__name__,

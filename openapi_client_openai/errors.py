@@ -5,7 +5,11 @@
     ├── NoSuchOperation    unknown operationId (Perl: "[OpenAPI::Client] No such operationId")
     ├── MissingAPIKey      OPENAI_API_KEY is unset (Perl croaks with the same message)
     ├── TransportError     tx.result on a transaction that got no response (Perl croaks)
-    └── EncodeError        a value that cannot go on the wire (cycle, unknown type); also a TypeError
+    ├── EncodeError        a value that cannot go on the wire (cycle, unknown type); also a TypeError
+    ├── UnknownContent     a content keyword with no generator, or content of the wrong shape;
+    │                      also a TypeError (request.py)
+    ├── HeaderError        a header value Mojo would refuse (CR/LF, not Latin-1); also a ValueError
+    └── UploadError        a file_upload path that cannot be read; also a FileNotFoundError
 
 Invalid *input* is not an exception: like Perl, it gives an unsent transaction whose
 response is a local 400 (see transaction.py).
@@ -57,3 +61,15 @@ class EncodeError(OpenAPIClientError, TypeError):
     def __init__(self, message: str, field: str = "") -> None:
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class UnknownContent(OpenAPIClientError, TypeError):
+    """A content keyword that is neither a generator nor ``body``, or content of the wrong shape."""
+
+
+class HeaderError(OpenAPIClientError, ValueError):
+    """A header value Mojo::Headers would refuse; the message names the header, never the value."""
+
+
+class UploadError(OpenAPIClientError, FileNotFoundError):
+    """The file of a ``file_upload`` cannot be read (Perl: ``Can't open file "..."``)."""

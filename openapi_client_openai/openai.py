@@ -10,18 +10,32 @@ headers set in ``after_build_tx``, and adds the ``file_upload`` content generato
 from __future__ import annotations
 
 import os
+from types import MappingProxyType
 from typing import Any
 
 from .client import Client
-from .errors import MissingAPIKey
+from .errors import MissingAPIKey, UnknownContent
+from .message import Headers
+from .request import URL, form_generator
 from .spec import Spec, SpecSource, load_spec
 from .transaction import Transaction
+
+
+def file_upload(value: Any, method: str, url: URL, headers: Headers) -> bytes:
+    """The module's ``file_upload`` generator: ``{'file': path, **fields}`` as multipart.
+
+    The file is read from its path and named by its basename, as Mojo's ``form``
+    does for ``{file => $path}``.
+    """
+    if not isinstance(value, dict):
+        raise UnknownContent("file_upload expects a mapping such as {'file': path, 'purpose': ...}")
+    return form_generator({**value, "file": {"file": value.get("file")}}, method, url, headers)
 
 
 class OpenAI(Client):
     """Perl's ``OpenAPI::Client::OpenAI->new($spec, %attrs)``; the spec is optional."""
 
-    generators = (*Client.generators, "file_upload")
+    generators = MappingProxyType({**Client.generators, "file_upload": file_upload})
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> OpenAI:
         if not os.environ.get("OPENAI_API_KEY"):

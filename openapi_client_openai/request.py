@@ -11,27 +11,25 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
+from .errors import UnknownContent, UploadError
 from .message import Headers, Request
 from .operations import Operation
 from .perl_data import encode_json, perl_str, perlify
 from .validation import DEFAULT_COERCE, OperationValidator, query_values, truthy
 
 USER_AGENT = "Mojo-OpenAPI (Python)"
-GENERATORS = ("json", "form", "multipart")
-# OpenAPI::Client looks for a body among the content in this order ('body', then
-# the registered generators sorted by name); we also pick the one sent this way.
-BODY_SOURCES = ("body", "file_upload", "form", "json", "multipart")
+
+# A content generator turns one call's content into body bytes (and headers): Mojo's
+# ``$t->add_generator(name => sub ($t, $tx, $value) {...})``.
+Generator = Callable[[Any, str, "URL", Headers], bytes]
 
 _PATH_SAFE = "-._~!$&'()*+,;=:@"
 _PLACEHOLDER = re.compile(r"\{([-\w]+)\}")
-
-
-class UnknownContent(TypeError):
-    """A content keyword that is neither a generator nor ``body``."""
 
 
 @lru_cache(maxsize=4096)
@@ -171,18 +169,23 @@ def build(
     base_url: URL,
     params: dict | None,
     content: dict,
-    generators: tuple = GENERATORS,
+    generators: Mapping[str, Generator] | None = None,
     coerce: frozenset = DEFAULT_COERCE,
 ) -> Built:
     """The request for one call (and its validation errors), as OpenAPI::Client builds it."""
-    for name in content:
+    generators = GENERATORS if generators is None else generators
+    for name, value in content.items():
         if name != "body" and name not in generators:
             raise UnknownContent(
                 f"unknown content generator {name!r} for {operation.operation_id}; "
                 f"expected one of: body, {', '.join(sorted(generators))}"
             )
+        if name == "body" and value is not None and not isinstance(value, (str, bytes, bytearray)):
+            raise UnknownContent("a raw body (content 'body') must be str or bytes; use json= for data")
+    # OpenAPI::Client looks for the body among the content in this order: 'body',
+    # then the registered generators sorted by name; what it validates is what we send.
+    sources = ("body", *sorted(generators))
     params = perlify(params if params is not None else {})
-    raw_body = content.get("body")
     content = {
         name: (perlify(value, f"/{name}") if name != "body" else _raw_body_value(value))
         for name, value in content.items()
@@ -196,17 +199,17 @@ def build(
             url.set_param(parameter.key, query_values(params, parameter.key))
         elif parameter.where == "header":
             for value in query_values(params, parameter.key):
-                headers.add(parameter.key, _header_value(parameter.key, value))
+                headers.add(parameter.key, perl_str(value))
 
     body_exists = False
     if operation.request_body is not None:
         if "body" in params:
             content["json"] = params["body"]
-            for other in [k for k in content if k != "json"]:
-                del content[other]  # deviation: Perl's pick here depends on hash order
+            for other in [k for k in content if k not in ("json", "body")]:
+                del content[other]  # deviation: Perl's pick among these depends on hash order
         else:
-            for source in BODY_SOURCES:
-                if source in content and (source == "body" or source in generators):
+            for source in sources:
+                if source in content:
                     params["body"] = content[source]
                     break
         body_exists = truthy(params.get("body"))
@@ -221,29 +224,23 @@ def build(
     if "Accept-Encoding" not in headers:
         headers.add("Accept-Encoding", "gzip")
     body = b""
-    if raw_body is not None:
-        if not isinstance(raw_body, (str, bytes, bytearray)):
-            raise TypeError("a raw body (content 'body') must be str or bytes; use json= for data")
-        body = raw_body.encode("utf-8", "surrogatepass") if isinstance(raw_body, str) else bytes(raw_body)
-    else:
-        for source in BODY_SOURCES[1:]:
-            if source in content:
-                body = _generate(source, content[source], method, url, headers)
+    for source in sources:  # a defined raw body first, as build_tx takes it; then a generator
+        value = content.get(source)
+        if source == "body":
+            if value is not None:
+                body = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
                 break
+        elif source in content:
+            body = generators[source](value, method, url, headers)
+            break
     return Built(Request(method, str(url), headers, body, {"operationId": operation.operation_id}), [])
 
 
 def _raw_body_value(value: Any) -> Any:
+    """What is validated for a raw body (a string, as Perl sees it); bytes are sent as given."""
     if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("latin-1")
+        return bytes(value)
     return perlify(value, "/body")
-
-
-def _header_value(name: str, value: Any) -> str:
-    text = perl_str(value)
-    if "\r" in text or "\n" in text:
-        raise ValueError(f"Invalid characters in {name} header")  # Mojo::Headers croaks the same
-    return text
 
 
 def _content_type(headers: Headers, value: str) -> None:
@@ -251,24 +248,31 @@ def _content_type(headers: Headers, value: str) -> None:
         headers.add("Content-Type", value)
 
 
-def _generate(name: str, value: Any, method: str, url: URL, headers: Headers) -> bytes:
-    if name == "json":
-        _content_type(headers, "application/json")
-        return encode_json(value)
-    if name == "file_upload":
-        # OpenAPI::Client::OpenAI: {file => $path, %fields} -> multipart, the file by path.
-        if not isinstance(value, dict):
-            raise TypeError("file_upload expects a mapping such as {'file': path, 'purpose': ...}")
-        return _form({**value, "file": {"file": value.get("file")}}, method, url, headers)
-    if name == "form":
-        if not isinstance(value, dict):
-            raise TypeError("form expects a mapping of field names to values")
-        return _form(value, method, url, headers)
+def json_generator(value: Any, method: str, url: URL, headers: Headers) -> bytes:
+    """Mojo's ``json``: Mojo::JSON's bytes, ``application/json``."""
+    _content_type(headers, "application/json")
+    return encode_json(value)
+
+
+def form_generator(value: Any, method: str, url: URL, headers: Headers) -> bytes:
+    """Mojo's ``form``: urlencoded, the query for GET/HEAD, multipart with uploads."""
+    if not isinstance(value, dict):
+        raise UnknownContent("form expects a mapping of field names to values")
+    return _form(value, method, url, headers)
+
+
+def multipart_generator(value: Any, method: str, url: URL, headers: Headers) -> bytes:
+    """Mojo's ``multipart``: the parts as given, ``multipart/mixed``."""
     if not isinstance(value, list):
-        raise TypeError("multipart expects a list of parts")
+        raise UnknownContent("multipart expects a list of parts")
     boundary = _boundary()
     _content_type(headers, f"multipart/mixed; boundary={boundary}")
     return _multipart(_parts(None, value), boundary)
+
+
+GENERATORS: Mapping[str, Generator] = MappingProxyType(
+    {"json": json_generator, "form": form_generator, "multipart": multipart_generator}
+)
 
 
 def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
@@ -372,9 +376,9 @@ def _read_upload(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise FileNotFoundError(f'Can\'t open file "{path}": {exc.strerror}') from None
+        raise UploadError(f'Can\'t open file "{path}": {exc.strerror}') from None
     except ValueError:  # a NUL in the path: Perl's open fails with ENOENT there
-        raise FileNotFoundError(f'Can\'t open file "{path}": No such file or directory') from None
+        raise UploadError(f'Can\'t open file "{path}": No such file or directory') from None
 
 
 def _boundary() -> str:

@@ -17,24 +17,28 @@ class Transaction:
     was sent); ``{'message': 'Connection refused'}`` (no code) when no response came.
     """
 
-    __slots__ = ("_error", "req", "res")
+    __slots__ = ("_error", "is_sent", "req", "res")
 
     def __init__(self, req: Request, res: Response | None = None, error: dict | None = None) -> None:
         self.req = req
         self.res = res if res is not None else Response()
         self._error = error
+        self.is_sent = True  # False for the local 400 of invalid input: nothing went on the wire
 
     @classmethod
     def invalid_input(cls, req: Request, errors: list[dict]) -> Transaction:
         """The unsent transaction OpenAPI::Client returns for invalid input."""
         body = encode_json({"errors": errors})  # as Mojo::JSON writes it, "\/" and all
         res = Response(400, "Bad Request", Headers([("Content-Type", "application/json")]), body)
-        return cls(req, res, {"message": "Invalid input", "code": 400})
+        tx = cls(req, res, {"message": "Invalid input", "code": 400})
+        tx.is_sent = False
+        return tx
 
-    @classmethod
-    def failed(cls, req: Request, message: str) -> Transaction:
-        """A transaction that got no response (connection refused, timeout, ...)."""
-        return cls(req, Response(), {"message": message})
+    def fail(self, message: str) -> Transaction:
+        """No response came (connection refused, timeout, ...): Mojo's error, no code."""
+        self.res = Response()
+        self._error = {"message": message}
+        return self
 
     @property
     def error(self) -> dict | None:
@@ -52,11 +56,6 @@ class Transaction:
         if error and not error.get("code"):
             raise TransportError(error["message"])
         return self.res
-
-    @property
-    def is_sent(self) -> bool:
-        """False for the local 400 of invalid input: nothing went on the wire."""
-        return not (self._error and self._error.get("message") == "Invalid input")
 
     def __repr__(self) -> str:
         status: Any = self.res.code if self.res.code is not None else (self.error or {}).get("message")

@@ -21,6 +21,7 @@ import os
 import threading
 from typing import Any
 
+from .errors import HeaderError
 from .message import Headers, Request, Response
 from .transaction import Transaction
 
@@ -150,14 +151,14 @@ class Transport:
             )
             try:
                 if _headers_cut_short(response):
-                    return Transaction(req, Response(), {"message": "Premature connection close"})
+                    return tx.fail("Premature connection close")
                 body = response.read(decode_content=True)
             finally:
                 response.release_conn()
         except urllib3.exceptions.ClosedPoolError:
             raise _PoolGone() from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            return Transaction(req, Response(), {"message": mojo_message(exc)})
+            return tx.fail(mojo_message(exc))
         if "set-cookie" in response.headers:
             _keep_cookies(session.cookies, req, response)
         tx.res = Response(response.status, response.reason or "", Headers(response.headers.items()), body)
@@ -179,12 +180,12 @@ class Transport:
             )
             try:
                 if _headers_cut_short(response.raw):
-                    return Transaction(req, Response(), {"message": "Premature connection close"})
+                    return tx.fail("Premature connection close")
                 body = response.content
             finally:
                 response.close()
         except requests.exceptions.RequestException as exc:
-            return Transaction(req, Response(), {"message": mojo_message(exc)})
+            return tx.fail(mojo_message(exc))
         raw_headers = getattr(response.raw, "headers", None)
         items = raw_headers.items() if raw_headers is not None else response.headers.items()
         tx.res = Response(response.status_code, response.reason or "", Headers(items), body)
@@ -221,11 +222,11 @@ def _wire_headers(req: Request) -> dict[str, str]:
 def _check_header(name: str, value: str) -> None:
     """Mojo::Headers' refusal, in its words: the header named, never its value (a key)."""
     if "\r" in value or "\n" in value:
-        raise ValueError(f"Invalid characters in {name} header")
+        raise HeaderError(f"Invalid characters in {name} header")
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(f"Invalid characters in {name} header (not Latin-1)") from None
+        raise HeaderError(f"Invalid characters in {name} header (not Latin-1)") from None
 
 
 def _prepared(req: Request, session: Any) -> Any:

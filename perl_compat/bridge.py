@@ -420,7 +420,9 @@ def transaction_from(result: Mapping) -> Transaction:
         base64.b64decode(res["body_b64"]),
     )
     error = result.get("error")
-    return Transaction(request, response, dict(error) if error else None)
+    tx = Transaction(request, response, dict(error) if error else None)
+    tx.is_sent = bool(result.get("sent", True))
+    return tx
 
 
 def _headers(pairs: list) -> Headers:

@@ -234,3 +234,15 @@ def test_a_50_mb_body_with_bounded_memory(api_key: str) -> None:
     assert tx.error is None and len(tx.res.body) == size and tx.res.json() is None
     print(f"peak RSS grew {grown_mib:.0f} MiB for a 50 MiB body")
     assert grown_mib < 200  # the body once, plus buffers: not a copy per layer
+
+
+def test_a_failure_fills_the_transaction_the_hooks_saw(api_key: str) -> None:
+    """Perl fills the same $tx that after_build_tx and start saw; so do we."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = client_for(port)
+    seen = []
+    client.on("after_build_tx", lambda c, tx: seen.append(tx))
+    tx, _ = get_run(client)
+    assert seen == [tx] and seen[0].error == {"message": "Connection refused"}

@@ -8,7 +8,7 @@ import subprocess
 
 from openapi_client_openai.message import Headers
 from openapi_client_openai.perl_data import perlify
-from openapi_client_openai.request import URL, _form, _generate, encode_pairs
+from openapi_client_openai.request import GENERATORS, URL, encode_pairs, form_generator
 
 BASES = [
     "http://h/v1",
@@ -78,10 +78,10 @@ def test_form_bodies_and_query_merges_as_mojo_transactor(perl_env: dict) -> None
     """
     body, content_type, get_url = perl(perl_env, code, form)
     headers = Headers()
-    assert _form(perlify(form), "POST", URL("http://h/v1/x"), headers).decode() == body
+    assert form_generator(perlify(form), "POST", URL("http://h/v1/x"), headers).decode() == body
     assert headers.content_type == content_type
     url = URL("http://h/v1/x?b=0&keep=1")
-    assert _form(perlify(form), "GET", url, Headers()) == b""
+    assert form_generator(perlify(form), "GET", url, Headers()) == b""
     assert str(url) == get_url
 
 
@@ -111,7 +111,7 @@ def test_multipart_bodies_as_mojo_transactor(perl_env: dict, tmp_path) -> None:
     expected = perl(perl_env, code, {"form": form, "parts": parts})
     for generator, value, (content_type, hex_body) in zip(("form", "multipart"), (form, parts), expected):
         headers = Headers()
-        body = _generate(generator, perlify(value), "POST", URL("http://h/"), headers)
+        body = GENERATORS[generator](perlify(value), "POST", URL("http://h/"), headers)
         ours_boundary = headers.content_type.split("boundary=")[1]
         perl_boundary = content_type.split("boundary=")[1]
         assert headers.content_type.replace(ours_boundary, "B") == content_type.replace(perl_boundary, "B")
