@@ -26,7 +26,6 @@ setup(
         "requests>=2.25",
         "PyYAML>=5.4",
         "markdown-it-py>=2.0",
-        "jsonpointer>=2.0",
         "cffi>=1.15",
     ],
     extras_require={

@@ -377,11 +377,11 @@ def _generate(base: type, spec: Spec) -> type:
         for name in (op_id, operation.snake_name):
             for promised in (False, True):
                 method_name = f"{name}_p" if promised else name
-                if method_name in names or hasattr(base, method_name):
-                    continue  # existing methods are never replaced
-                names[method_name] = (op_id, promised)
+                names.setdefault(method_name, (op_id, promised))
     namespace: dict[str, Any] = {
-        name: _OperationMethod(name, op_id, promised) for name, (op_id, promised) in names.items()
+        name: _OperationMethod(name, op_id, promised)
+        for name, (op_id, promised) in names.items()
+        if not hasattr(base, name)  # existing methods are never replaced: call() still finds the op
     }
     namespace.update(
         _spec=spec,

@@ -27,7 +27,7 @@ from typing import Any
 
 from openapi_client_openai.cli import DEMO_KEY, UsageError, parse_params
 from openapi_client_openai.docgen import usage
-from openapi_client_openai.message import Request
+from openapi_client_openai.message import Request, mask
 from openapi_client_openai.transaction import Transaction
 
 __all__ = [
@@ -230,12 +230,12 @@ def _requests(perl: list[Wire], python: list[Wire]) -> list[Difference]:
         out += _field(prefix + "path", left.path, right.path)
         out += _field(prefix + "query", left.query, right.query)
         if left.headers != right.headers:
-            only_perl = [f"{k}: {v}" for k, v in left.headers if (k, v) not in right.headers]
-            only_python = [f"{k}: {v}" for k, v in right.headers if (k, v) not in left.headers]
+            only_perl = [f"{k}: {mask(k, v)}" for k, v in left.headers if (k, v) not in right.headers]
+            only_python = [f"{k}: {mask(k, v)}" for k, v in right.headers if (k, v) not in left.headers]
             if not only_perl and not only_python:
                 only_perl, only_python = (
-                    [f"{k}: {v}" for k, v in left.headers],
-                    [f"{k}: {v}" for k, v in right.headers],
+                    [f"{k}: {mask(k, v)}" for k, v in left.headers],
+                    [f"{k}: {mask(k, v)}" for k, v in right.headers],
                 )
             out.append(Difference(prefix + "headers", only_perl, only_python))
         out += _field(prefix + "body", left.body, right.body)
@@ -296,7 +296,7 @@ def _side_lines(side: Side) -> list[str]:
     for wire in side.requests():
         target = wire.path + (f"?{wire.query}" if wire.query else "")
         lines.append(f"  sent: {wire.method} {target}")
-        lines += [f"    {k}: {_masked(k, v)}" for k, v in wire.headers]
+        lines += [f"    {k}: {mask(k, v)}" for k, v in wire.headers]
         if wire.body:
             lines.append(f"    body: {_shown(wire.body)}")
     if not side.requests():
@@ -307,13 +307,6 @@ def _side_lines(side: Side) -> list[str]:
         lines.append(f"    body: {_shown(res.body)}")
     lines.append(f"  tx.error: {json.dumps(side.tx.error, sort_keys=True)}")
     return lines
-
-
-def _masked(name: str, value: str) -> str:
-    if name.lower() == "authorization":
-        scheme, _, secret = value.partition(" ")
-        return f"{scheme} ***" if secret else "***"
-    return value
 
 
 def compare(

@@ -307,3 +307,17 @@ def test_cookies_come_back_as_mojos_cookie_jar_sends_them(api_key: str) -> None:
         client.getRun(thread_id="t", run_id="r")
     assert b"cookie:" not in seen[0].lower()
     assert b"\r\nCookie: visit=1\r\n" in seen[1]
+
+
+def test_an_operation_named_like_a_client_method_is_reached_through_call(
+    api_key: str, mock: MockServer
+) -> None:
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/go": {"get": {"operationId": "start", "responses": {"200": {"description": "ok"}}}}},
+    }
+    client = OpenAI(spec, base_url=mock.base_url)
+    assert client.start.__func__ is Client.start  # the client's own method stays
+    tx = client.call("start", {})
+    assert tx.req.url == f"{mock.base_url}/go" and tx.req.env["operationId"] == "start"

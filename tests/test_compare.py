@@ -176,3 +176,20 @@ def test_command_usage_errors_exit_2_with_one_line(
     assert len(captured.err.strip().splitlines()) == 1, captured.err
     assert says in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_a_header_difference_never_shows_the_key() -> None:
+    from openapi_client_openai.message import Request, Response
+    from openapi_client_openai.mock import CapturedRequest
+    from openapi_client_openai.transaction import Transaction
+    from perl_compat.compare import Side, diff_sides
+
+    def side(key: str) -> Side:
+        headers = (("Authorization", f"Bearer {key}"), ("X-Extra", key[-4:]))
+        captured = CapturedRequest("GET", "/v1/x", "/v1/x", "", headers, b"", "HTTP/1.1")
+        return Side.of(Transaction(Request("GET", "http://x/v1/x"), Response(200, "OK")), [captured])
+
+    differences = diff_sides(side("sk-secret-one-aaaa"), side("sk-secret-two-bbbb"))
+    shown = "\n".join(str(d) for d in differences)
+    assert differences and "headers" in shown
+    assert "sk-secret" not in shown and "Bearer ***" in shown

@@ -101,3 +101,17 @@ def test_perlify_copies_and_refuses_what_perl_cannot_hold() -> None:
         deep = [deep]
     with pytest.raises(EncodeError, match="deeper than 512"):
         perlify(deep)
+
+
+def test_json_pointers_read_as_mojo_reads_them(perl_env: dict) -> None:
+    from openapi_client_openai.message import json_pointer
+
+    document = {"a": [{"b": 1}, {"b": 2}], "c/d": {"~e": "x"}, "": 3, "n": None}
+    pointers = ["/a/0/b", "/a/01/b", "/a/2", "/a/-", "/c~1d/~0e", "/", "/n", "/nope", "a", "/a/x"]
+    code = (
+        "use Mojo::JSON::Pointer; my ($doc, @p) = @{decode_json(<STDIN>)};"
+        "my $p = Mojo::JSON::Pointer->new($doc); print encode_json([map { [$p->get($_)] } @p])"
+    )
+    (line,) = run_perl(perl_env, code, [json.dumps([document, *pointers])])
+    expected = [values[0] if values else None for values in json.loads(line)]
+    assert [json_pointer(document, p) for p in pointers] == expected
