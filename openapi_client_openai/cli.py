@@ -1,9 +1,8 @@
 """The command line: ``python -m openapi_client_openai {call,mock,demo,docs,compare} ...``.
 
-The only module that prints or reads argv. User errors are one line on stderr and a
-non-zero exit, never a traceback. ``compare`` comes from the ``perl_compat``
-distribution through the ``openapi_client_openai.commands`` entry point, so this
-package never imports it.
+User errors are one line on stderr and a non-zero exit, never a traceback.
+``compare`` comes from ``perl_compat`` through the ``openapi_client_openai.commands``
+entry point, so this package never imports it.
 """
 
 from __future__ import annotations
@@ -64,13 +63,16 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
+def _plugins() -> list:
+    try:
+        return list(metadata.entry_points(group="openapi_client_openai.commands"))
+    except TypeError:  # Python 3.9's entry_points() takes no arguments
+        return list(metadata.entry_points().get("openapi_client_openai.commands", []))
+
+
 def plugin(name: str) -> Callable | None:
     """A command another distribution registered under ``openapi_client_openai.commands``."""
-    try:
-        found = metadata.entry_points(group="openapi_client_openai.commands")
-    except TypeError:  # Python 3.9's entry_points() takes no arguments
-        found = metadata.entry_points().get("openapi_client_openai.commands", [])
-    for entry in found:
+    for entry in _plugins():
         if entry.name == name:
             try:
                 return entry.load()
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     call = commands.add_parser("call", help="call one operation and print the response JSON")
+    if any(entry.name == "compare" for entry in _plugins()):  # dispatched before parsing: for --help
+        commands.add_parser("compare", help="one call through Perl's client and this one, compared")
     call.add_argument("operation", help="operationId (getRun), alias (get_run) or kebab-case id")
     call.add_argument("params", nargs="*", metavar="key=value", help="params; key:=JSON for typed values")
     call.add_argument("--body", help="the JSON request body")
@@ -148,7 +152,7 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     client = OpenAI(options.spec, base_url=options.base_url, assistants=options.assistants)
     tx = client.call(options.operation, params)
     error = tx.error
-    if error and error.get("code") == 400 and not tx.is_sent:
+    if not tx.is_sent:
         for item in tx.res.json("/errors") or []:
             print(f"{PROG}: {item['path']}: {item['message']}", file=sys.stderr)
         return 1

@@ -25,12 +25,13 @@ from typing import Any
 from .errors import NoSuchOperation
 from .events import EventEmitter
 from .operations import Operation
-from .promise import Promise, executor
+from .promise import Promise, PromiseRejected, executor
 from .request import GENERATORS, URL, Generator, build
+from .schemas import SchemaValidator
 from .spec import Spec, SpecSource, load_spec
 from .transaction import Transaction
 from .transport import Transport
-from .validation import DEFAULT_COERCE, OperationValidator, SchemaValidator
+from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
 
@@ -192,7 +193,7 @@ class Client(EventEmitter):
             done = self.start(tx)
             error = done.error
             if error and not error.get("code"):
-                raise _rejection(error["message"])
+                raise PromiseRejected(error["message"])
             return done
 
         return Promise.run(send)
@@ -270,12 +271,6 @@ class Client(EventEmitter):
                 operation.operation_id, OperationValidator(operation, type(self)._schemas)
             )
         return validator
-
-
-def _rejection(message: str) -> Exception:
-    from .promise import PromiseRejected
-
-    return PromiseRejected(message)
 
 
 def _parse_coerce(setting: str | None) -> frozenset:

@@ -21,11 +21,6 @@ class Headers:
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._pairs: list[tuple[str, str]] = [(str(k), str(v)) for k, v in pairs]
 
-    @classmethod
-    def from_mapping(cls, mapping: Any) -> Headers:
-        items = mapping.items() if hasattr(mapping, "items") else mapping
-        return cls(items)
-
     def add(self, name: str, value: str) -> None:
         self._pairs.append((name, value))
 

@@ -38,16 +38,17 @@ class OpenAI(Client):
     generators = MappingProxyType({**Client.generators, "file_upload": file_upload})
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> OpenAI:
-        if not os.environ.get("OPENAI_API_KEY"):
+        key = os.environ.get("OPENAI_API_KEY")
+        if not key:
             raise MissingAPIKey()  # checked before the spec is read, as in Perl
-        return super().__new__(cls, spec, *args, **attrs)
+        client = super().__new__(cls, spec, *args, **attrs)
+        client._api_key = key  # read once, at construction, as Perl reads it
+        return client
 
     def __init__(
         self, spec: SpecSource | Spec = None, *args: Any, assistants: bool = False, **attrs: Any
     ) -> None:
-        key = os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise MissingAPIKey()
+        key = self._api_key
         if args and isinstance(args[0], dict) and "assistants" in args[0]:
             options = dict(args[0])
             assistants = bool(options.pop("assistants"))

@@ -16,14 +16,13 @@ walks the *data*, never the spec. Semantics follow JSON::Validator method by met
 
 from __future__ import annotations
 
-import math
 import re
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from .messages import render
-from .perl_data import data_type, encode_json, numify, perl_number, perl_str
+from .perl_data import data_type, encode_json, is_num, numify, perl_number, perl_str
 from .spec import Spec
 
 Check = Callable[[Any, tuple, "Run", list], Any]
@@ -49,11 +48,6 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value not in ("", "0")
     return True
-
-
-def _finite_number(value: Any) -> bool:
-    kind = type(value)
-    return (kind is int or kind is float) and math.isfinite(value)
 
 
 class Run:
@@ -382,14 +376,6 @@ class SchemaValidator:
                 node = target
         return node
 
-    def validate(self, value: Any, schema: Any, run: Run) -> tuple[Any, list[Error]]:
-        """JSON::Validator::Schema's ``validate``: the coerced value, errors sorted by path."""
-        errors: list[Error] = []
-        value = self.compile(schema)(value, (), run, errors)
-        if len(errors) > 1:
-            errors.sort(key=lambda e: e.path)
-        return value, errors
-
     def compile(self, schema: Any) -> Check:
         """The check of a schema (``$ref`` followed and merged), made once."""
         merged = self.state(schema)
@@ -624,9 +610,7 @@ class SchemaValidator:
             if preferred:
                 errors += preferred
                 return value
-            wanted = "/".join(_unique(str(e.details[0]) for e in found))
-            got = found[-1].details[2] if found and len(found[-1].details) > 2 else None
-            errors.append(Error(path, [wanted, "type", got]))
+            errors.append(Error(path, _wanted_types(found)))
             return value
 
         return check
@@ -850,9 +834,15 @@ def _combine(kind: str, groups: list, path: tuple) -> list[Error]:
     errors = [error for _, found in groups for error in found]
     if len(errors) == 1 or any(not e.is_type_at(path) for e in errors):
         return prefix_errors(kind, groups)
-    wanted = "/".join(_unique(str(e.details[0]) for e in errors))
-    got = errors[-1].details[2] if len(errors[-1].details) > 2 else None
+    wanted, _, got = _wanted_types(errors)
     return [Error(path, [kind, "type", wanted, got])]
+
+
+def _wanted_types(errors: list[Error]) -> list:
+    """Type errors of one value combined: ``["string/null", "type", <the last got>]``."""
+    wanted = "/".join(_unique(str(e.details[0]) for e in errors))
+    got = errors[-1].details[2] if errors and len(errors[-1].details) > 2 else None
+    return [wanted, "type", got]
 
 
 # -- scalar types (closures over the keywords of one schema) -----------------------------
@@ -881,7 +871,7 @@ def _string_check(schema: dict, check_format: Callable | None) -> Check:
             return value
         else:
             text = perl_str(value)  # what Perl measures and matches: the number's own text
-            if _finite_number(value):
+            if is_num(value):
                 if not run.strings:
                     errors.append(Error(path, ["string", "type", "number"]))
                     return value
@@ -919,7 +909,7 @@ def _number_check(schema: dict, expected: str, check_format: Callable | None) ->
             errors.append(Error(path, [expected, "type", data_type(value)]))
             return value
         original = value
-        if not _finite_number(value):
+        if not is_num(value):
             text = perl_str(value)
             if not run.numbers or not _NUMERIC.match(text):
                 errors.append(Error(path, [expected, "type", data_type(value)]))

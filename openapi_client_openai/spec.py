@@ -195,7 +195,7 @@ def load_spec(source: SpecSource = None) -> Spec:
         digest = cache.digest_of(local)
         index = cache.read(digest, "index") if digest else None
         if digest and isinstance(index, dict):
-            return Spec(None, name, digest, index=index, loader=lambda: _document(name, digest))
+            return Spec(None, name, digest, index=index, loader=lambda: _document(local, digest))
     raw = _read(name)
     digest = _sha256(raw)
     data = cache.read(digest, "document") if cache is not None else None

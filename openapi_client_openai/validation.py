@@ -16,7 +16,7 @@ from .operations import Operation
 from .perl_data import perl_str
 from .schemas import Error, Run, SchemaValidator, schema_type, truthy
 
-__all__ = ["DEFAULT_COERCE", "OperationValidator", "SchemaValidator", "getter_key", "query_values", "truthy"]
+__all__ = ["DEFAULT_COERCE", "OperationValidator", "getter_key", "query_values"]
 
 DEFAULT_COERCE = frozenset({"booleans", "numbers", "strings"})
 _WORD = re.compile(r"\w")
@@ -104,7 +104,6 @@ class OperationValidator:
 
     def __init__(self, operation: Operation, schemas: SchemaValidator) -> None:
         self.operation = operation
-        self.schemas = schemas
         self.parameters = [_Parameter(param, schemas) for param in operation.parameters]
         body = operation.request_body
         self.body_required = body is not None and truthy(body.get("required"))
@@ -185,10 +184,7 @@ def _split_style(value: Any, style: str, name: str, explode: bool) -> list:
             separator = "," if not explode else separator
     else:
         separator = ","
-    parts = re.split(separator, text)
-    while parts and parts[-1] == "":  # Perl's split drops trailing empty fields
-        parts.pop()
-    return parts
+    return _perl_split(separator, text)
 
 
 _OBJECT_SEPARATORS = {
