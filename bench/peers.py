@@ -1,6 +1,6 @@
 """This client beside Perl's OpenAPI::Client::OpenAI: start-up, per-call cost and memory.
 
-    /work/venv/bin/python bench/peers.py [--rounds 7] [--calls 300] [--ref HEAD]
+    .venv/bin/python bench/peers.py [--rounds 7] [--calls 300] [--ref HEAD]
 
 One run, interleaved round by round (the order flips every round), against a
 loopback nginx serving a canned run object (``bench/nginx.py``):
