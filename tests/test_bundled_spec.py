@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .conftest import require
+
 REPO = Path(__file__).resolve().parents[1]
 SPEC_PATH = REPO / "openapi_client_openai" / "data" / "openapi.yaml"
 SHARED = REPO.parent / "shared"
@@ -47,12 +49,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _require(ok: bool, reason: str) -> None:
-    """Skip (or fail under CI=true) when something outside the repo is missing."""
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (required when CI=true)")
-    pytest.skip(reason)
+    """Skip (or fail under CI) when something outside the repo is missing: conftest's rule."""
+    require(ok, reason)
 
 
 def _load(path: Path):

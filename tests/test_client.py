@@ -50,11 +50,10 @@ def test_imports_by_perl_name(api_key: str, mock: MockServer) -> None:
 
 
 def test_the_run_from_the_mock_is_the_spec_example(client: OpenAI, mock: MockServer) -> None:
-    from openapi_client_openai.examples import response_example
-
-    operation = client.spec.operations["getRun"]
     tx = client.getRun(thread_id="thread_abc123", run_id="run_abc123")
-    assert tx.res.json() == response_example(client.spec, operation)
+    # The bundled spec's own examples for these fields:
+    assert tx.res.json("/id") == "run_abc123" and tx.res.json("/thread_id") == "thread_abc123"
+    assert tx.res.json("/object") == "thread.run" and tx.res.json("/created_at") == 1699075072
     captured = only_request(mock)
     assert (captured.method, captured.target) == ("GET", "/v1/threads/thread_abc123/runs/run_abc123")
 

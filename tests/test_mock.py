@@ -64,7 +64,7 @@ def test_get_run_answers_the_run_example_and_is_captured(server, bundled):
     assert response.headers["Content-Type"] == "application/json"
     assert response.headers["X-Mock-Operation-Id"] == "getRun"
     run = response.json()
-    assert run["object"] == "thread.run"
+    assert run["object"] == "thread.run" and run["id"] == "run_abc123"  # the spec's own example
     assert run == response_example(bundled, bundled.operations["getRun"])
     [captured] = server.wait_for(1, timeout=TIMEOUT)
     assert isinstance(captured, CapturedRequest)
