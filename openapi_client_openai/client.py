@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import NoSuchOperation
@@ -210,20 +210,9 @@ class Client(EventEmitter):
             and not isinstance(positional[-1], Mapping)
         ):
             callback = positional.pop()
-        if positional:
-            if len(positional) > 1 or not (positional[0] is None or isinstance(positional[0], Mapping)):
-                raise TypeError(
-                    f"{operation.operation_id}() takes one params dict, then content keywords "
-                    "(and a trailing callback)"
-                )
-            return dict(positional[0] or {}), dict(kwargs), callback
-        content_names = type(self)._content_names
-        params, content = {}, {}
-        for name, value in kwargs.items():
-            if name in content_names and name not in operation.param_names:
-                content[name] = value
-            else:
-                params[name] = value
+        params, content = split_arguments(
+            operation.operation_id, operation.param_names, type(self)._content_names, positional, kwargs
+        )
         return params, content, callback
 
     def build_tx(self, operation: Operation, params: dict, content: dict) -> Transaction:
@@ -271,6 +260,30 @@ class Client(EventEmitter):
                 operation.operation_id, OperationValidator(operation, type(self)._schemas)
             )
         return validator
+
+
+def split_arguments(
+    name: str, declared: frozenset, content_names: frozenset, args: Sequence, kwargs: dict
+) -> tuple[dict, dict]:
+    """DESIGN.md's rule for the two calling conventions: (params, content).
+
+    A positional dict is Perl's params hash, and keywords are then content; with no
+    positional dict, keywords are params, except a content name (``json``, ``form``...)
+    that the operation does not declare as a parameter.
+    """
+    if args:
+        if len(args) > 1 or not (args[0] is None or isinstance(args[0], Mapping)):
+            raise TypeError(
+                f"{name}() takes one params dict, then content keywords (and a trailing callback)"
+            )
+        return dict(args[0] or {}), dict(kwargs)
+    params, content = {}, {}
+    for key, value in kwargs.items():
+        if key in content_names and key not in declared:
+            content[key] = value
+        else:
+            params[key] = value
+    return params, content
 
 
 def _parse_coerce(setting: str | None) -> frozenset:

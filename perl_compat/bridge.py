@@ -33,17 +33,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
+from openapi_client_openai.client import split_arguments
 from openapi_client_openai.message import Headers, Request, Response
 from openapi_client_openai.transaction import Transaction
 
+from .environment import perl_settings
 from .errors import PerlCompatError, PerlError, PerlUnavailable
 
 __all__ = ["CONTENT_NAMES", "PerlClient", "PerlDriverError", "SubprocessDriver", "driver_for"]
 
 PERL_DIR = Path(__file__).resolve().with_name("perl")
 DRIVER_SCRIPT = PERL_DIR / "driver.pl"
-# Debian's JSON::Validator lacks the OAS 3.1 meta-schema; the project keeps a cache of it here.
-SHARED_JV_CACHE = Path(__file__).resolve().parent.parent.parent / "shared" / "perl-peer" / "jvcache"
 # Content generators a call may name (OpenAPI::Client's, plus the OpenAI layer's file_upload).
 CONTENT_NAMES = ("body", "file_upload", "form", "json", "multipart")
 DEFAULT_TIMEOUT = 60.0
@@ -54,14 +54,9 @@ class PerlDriverError(PerlCompatError):
     """The perl driver process hung or died; the next request starts a new one."""
 
 
-def perl_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment the Perl stack needs: a JSON::Validator cache and the Poll reactor."""
-    env = dict(os.environ if base is None else base)
-    if "JSON_VALIDATOR_CACHE_PATH" not in env and SHARED_JV_CACHE.is_dir():
-        env["JSON_VALIDATOR_CACHE_PATH"] = str(SHARED_JV_CACHE)
-    # EV would reap our children and cannot be torn down cleanly; Poll is plain Perl.
-    env["MOJO_REACTOR"] = "Mojo::Reactor::Poll"
-    return env
+def perl_environment() -> dict[str, str]:
+    """This process's environment, with what the Perl stack needs (environment.py)."""
+    return {**os.environ, **perl_settings()}
 
 
 # -- the two ways to reach PerlCompat::Driver ---------------------------------------------
@@ -290,7 +285,7 @@ class PerlClient:
             "assistants": bool(assistants),
             "api_key": os.environ.get("OPENAI_API_KEY"),
         }
-        self._param_names: dict[str, frozenset] = {}
+        self._operations: Any = None  # the spec's operation table, loaded on first need
         # The raw driver result of the last call: Perl's "sent" flag and the params
         # hash as Perl left it (coerced in place) live only here.
         self.last_result: dict | None = None
@@ -333,31 +328,21 @@ class PerlClient:
             raise AttributeError(name)
 
         def method(*args: Any, **kwargs: Any) -> Transaction:
-            params, content = self._split_arguments(name, args, kwargs)
+            declared = self._declared(name) if any(k in CONTENT_NAMES for k in kwargs) else frozenset()
+            params, content = split_arguments(name, declared, frozenset(CONTENT_NAMES), args, kwargs)
             return self.call(name, params, **content)
 
         method.__name__ = name
         return method
 
-    def _split_arguments(self, op: str, args: tuple, kwargs: dict) -> tuple[dict, dict]:
-        """DESIGN.md's rule: a positional dict is params and keywords are content; else
-        keywords are params, except content names the operation does not declare."""
-        if len(args) > 1 or (args and not isinstance(args[0], Mapping)):
-            raise TypeError(f"{op}() takes one optional params mapping, then keyword arguments")
-        if args:
-            return dict(args[0]), kwargs
-        declared = self._declared(op) if any(k in CONTENT_NAMES for k in kwargs) else frozenset()
-        params = {k: v for k, v in kwargs.items() if k not in CONTENT_NAMES or k in declared}
-        content = {k: v for k, v in kwargs.items() if k not in params}
-        return params, content
-
     def _declared(self, op: str) -> frozenset:
-        if op not in self._param_names:
+        """The operation's parameter names, from the spec loaded once per client."""
+        if self._operations is None:
             from openapi_client_openai.spec import load_spec
 
-            operation = load_spec(self._spec).operations.lookup(op)
-            self._param_names[op] = operation.param_names if operation else frozenset()
-        return self._param_names[op]
+            self._operations = load_spec(self._spec).operations
+        operation = self._operations.lookup(op)
+        return operation.param_names if operation else frozenset()
 
     def close(self) -> None:
         """Forget our Perl client (the shared driver itself lives on)."""

@@ -48,10 +48,10 @@ import signal
 import threading
 import warnings as _warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ._ffi import GV_ADD, SV_GMAGIC, Libperl, load_libperl
+from .environment import perl_settings
 from .errors import PerlCompatError, PerlError, PerlExit, PerlUnavailable, PerlWarning
 
 __all__ = ["Availability", "Interpreter", "available", "get_interpreter"]
@@ -63,7 +63,6 @@ WARNINGS_KEPT = 1000
 # How long atexit waits for a thread still inside a Perl call before giving up.
 _CLOSE_TIMEOUT = 10.0
 
-_REPO_JV_CACHE = Path(__file__).resolve().parent.parent.parent / "shared" / "perl-peer" / "jvcache"
 _MAIN_THREAD_ID = threading.main_thread().ident
 
 # Loaded by eval_pv right after perl_run. It is Perl because the data conversion,
@@ -223,12 +222,8 @@ def available() -> Availability:
 
 
 def _prepare_environment() -> None:
-    """Set what Perl reads from %ENV, which perl_parse copies once."""
-    if "JSON_VALIDATOR_CACHE_PATH" not in os.environ and _REPO_JV_CACHE.is_dir():
-        os.environ["JSON_VALIDATOR_CACHE_PATH"] = str(_REPO_JV_CACHE)
-    # With EV, Mojo reaps every child process (breaking subprocess return codes here)
-    # and EV's state does not survive an interpreter restart.
-    os.environ["MOJO_REACTOR"] = "Mojo::Reactor::Poll"
+    """Set what Perl reads from %ENV, which perl_parse copies once (environment.py)."""
+    os.environ.update(perl_settings())
 
 
 class Interpreter:
