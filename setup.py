@@ -1,14 +1,18 @@
 """Packaging for openapi-client-openai: the Python mirror of Perl's OpenAPI::Client::OpenAI."""
 
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"', (HERE / "openapi_client_openai" / "__init__.py").read_text(), re.M
+)[1]
 
 setup(
     name="openapi-client-openai",
-    version="0.1.0",
+    version=VERSION,
     description=(
         "Perl-compatible OpenAI client: OpenAPI::Client::OpenAI's calls, requests and "
         "errors in Python, with the real Perl client side by side"

@@ -173,11 +173,12 @@ def run_mock(options: argparse.Namespace) -> int:
 
 def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from .docgen import FORMATS, write_docs
+    from .docgen.files import check_formats
 
-    formats = tuple(f.strip() for f in options.format.split(",") if f.strip())
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise UsageError(f"--format takes {', '.join(FORMATS)}; got {options.format!r}")
+    try:
+        formats = check_formats(options.format)
+    except ValueError:
+        raise UsageError(f"--format takes {', '.join(FORMATS)}; got {options.format!r}") from None
     written = write_docs(options.spec, options.out, formats)
     out.write(f"wrote {len(written)} files under {options.out}\n")
     return 0

@@ -150,7 +150,7 @@ def response_example(
     if not isinstance(media, dict):
         return None
     found = _media_example(spec, media)
-    if found is _ABSENT and code == success and _is_json(content_type):
+    if found is _ABSENT and code == success and is_json(content_type):
         found = _meta_response(operation.definition)
     if found is not _ABSENT:
         return _copy(found)
@@ -188,7 +188,8 @@ def _responses(operation: Operation) -> dict[str, Any]:
     return {str(code): response for code, response in responses.items()}
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
+    """A JSON media type: ``application/json`` or any ``+json``."""
     essence = content_type.split(";", 1)[0].strip().lower()
     return essence == "application/json" or essence.endswith("+json")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from .examples import response_example, success_status
+from .examples import is_json, response_example, success_status
 from .operations import HTTP_METHODS, Operation
 from .spec import Spec, SpecSource, load_spec
 
@@ -134,11 +134,6 @@ def _error_reply(status: int, message: str, extra: tuple = ()) -> _Reply:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _is_json(content_type: str) -> bool:
-    essence = content_type.split(";", 1)[0].strip().lower()
-    return essence == "application/json" or essence.endswith("+json")
 
 
 class _Refused(Exception):
@@ -308,7 +303,7 @@ class MockServer:
                 allowed.add("HEAD")
             allow = ", ".join(sorted(allowed, key=_method_order))
             return _error_reply(405, f"Invalid method for URL ({shown})", (("Allow", allow),))
-        if body and _is_json(content_type):
+        if body and is_json(content_type):
             try:
                 json.loads(body.decode("utf-8"))
             except ValueError:
@@ -329,9 +324,9 @@ class MockServer:
         if not isinstance(content, dict) or not content:
             return _Reply(status, (op_header,), b"")
         media_type = next((t for t in content if t == "application/json"), None)
-        media_type = media_type or next((t for t in content if _is_json(t)), None) or next(iter(content))
+        media_type = media_type or next((t for t in content if is_json(t)), None) or next(iter(content))
         value = response_example(self.spec, operation, code, media_type)
-        if _is_json(media_type):
+        if is_json(media_type):
             body = _json(value if value is not None else {})
         elif media_type.startswith("text/event-stream"):
             event = value if isinstance(value, str) else json.dumps(value if value is not None else {})

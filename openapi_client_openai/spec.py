@@ -176,7 +176,6 @@ def load_spec(source: SpecSource = None) -> Spec:
     if isinstance(source, Spec):
         return source
     if isinstance(source, Mapping):
-        import hashlib
         import json
 
         try:  # a private copy (the caller may go on changing its mapping), in its key order
@@ -184,7 +183,7 @@ def load_spec(source: SpecSource = None) -> Spec:
             canonical = json.dumps(source, sort_keys=True)
         except (TypeError, ValueError, RecursionError) as exc:
             raise SpecError(f"the mapping is not JSON data: {exc}", "<mapping>") from None
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        digest = _sha256(canonical.encode())
         return _checked(data, "<mapping>", digest)
     if source is None:
         source = discover_spec()

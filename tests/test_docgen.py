@@ -671,7 +671,7 @@ def test_rendering_is_reproducible(real_spec):
         assert (a.pod, a.text, a.markdown) == (b.pod, b.text, b.markdown), a.name
 
 
-def test_markdown_output_has_no_stray_markup(real_docs, bundled_spec):
+def test_markdown_output_has_no_stray_markup(bundled_spec):
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark")

@@ -14,15 +14,10 @@ installed Perl distribution's, then the bundled one).
 
 from __future__ import annotations
 
-from openapi_client_openai.docgen import FORMATS, Document, documents
+from openapi_client_openai.docgen import FORMATS, Document, documents, get
 from openapi_client_openai.spec import SpecSource
 
 __all__ = ["FORMATS", "Document", "get", "index", "names"]
-
-
-def get(name_or_path: str, spec: SpecSource = None) -> Document:
-    """A page by short name, full Perl name or API path; LookupError names close matches."""
-    return documents(spec).find(name_or_path)
 
 
 def index(spec: SpecSource = None) -> Document:
