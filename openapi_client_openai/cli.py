@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     mock = commands.add_parser("mock", help="serve the spec's examples on 127.0.0.1")
     mock.add_argument("--spec")
     mock.add_argument("--port", type=int, default=0)
-    mock.add_argument("--lifetime", type=float, default=600.0, help="seconds before it stops (default 600)")
+    mock.add_argument("--lifetime", type=float, default=None, help="seconds before it stops (default 600)")
     mock.set_defaults(run=run_mock)
 
     demo = commands.add_parser(
@@ -168,7 +168,10 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 def run_mock(options: argparse.Namespace) -> int:
     from .mock import main_mock
 
-    return int(main_mock(options.spec, port=options.port, lifetime=options.lifetime))
+    from .mock import CLI_LIFETIME
+
+    lifetime = CLI_LIFETIME if options.lifetime is None else options.lifetime
+    return int(main_mock(options.spec, port=options.port, lifetime=lifetime))
 
 
 def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
