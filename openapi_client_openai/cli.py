@@ -166,9 +166,7 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run_mock(options: argparse.Namespace) -> int:
-    from .mock import main_mock
-
-    from .mock import CLI_LIFETIME
+    from .mock import CLI_LIFETIME, main_mock
 
     lifetime = CLI_LIFETIME if options.lifetime is None else options.lifetime
     return int(main_mock(options.spec, port=options.port, lifetime=lifetime))

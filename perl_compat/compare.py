@@ -422,7 +422,7 @@ def _parser() -> _Parser:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--mock", action="store_true", help="send to a capturing mock server (default)")
     target.add_argument(
-        "--base-url", metavar="U", help="send to this server instead (each client sends the call: twice in all)"
+        "--base-url", metavar="U", help="send to this server instead (each client sends it: twice in all)"
     )
     parser.add_argument("--assistants", action="store_true", help="add OpenAI-Beta: assistants=v2")
     parser.add_argument(
