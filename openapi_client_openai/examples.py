@@ -172,6 +172,13 @@ def request_example(spec: Spec, operation: Operation, content_type: str | None =
     media = spec.resolve(content.get(content_type))
     if not isinstance(media, dict):
         return None
+    return media_example(spec, media)
+
+
+def media_example(spec: Spec, media: dict) -> Any:
+    """A media type's own example (``example``, else its first ``examples``), else one
+    built from its schema; never OpenAI's ``x-oaiMeta`` samples, which often break
+    their own schema."""
     found = _media_example(spec, media)
     if found is not _ABSENT:
         return _copy(found)

@@ -297,6 +297,11 @@ def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
         else:
             boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip('"')
         return _multipart(parts, boundary)
+    if method in ("GET", "HEAD"):
+        for name in sorted(form):  # Mojo::Parameters' merge replaces same-named pairs
+            value = form[name]
+            url.set_param(name, [] if value is None else value if isinstance(value, list) else [value])
+        return b""
     pairs = []
     for name in sorted(form):
         value = form[name]
@@ -304,11 +309,6 @@ def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
             pairs += [(name, perl_str(v)) for v in value]
         elif value is not None:
             pairs.append((name, perl_str(value)))
-    if method in ("GET", "HEAD"):
-        for name in sorted(form):  # Mojo::Parameters' merge replaces same-named pairs
-            value = form[name]
-            url.set_param(name, [] if value is None else value if isinstance(value, list) else [value])
-        return b""
     _content_type(headers, "application/x-www-form-urlencoded")
     return encode_pairs(pairs).encode("ascii")
 

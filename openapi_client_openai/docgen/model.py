@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..examples import build_example, request_example
+from ..examples import build_example, media_example, request_example
 from ..operations import Operation
 from ..spec import BUNDLED_SPEC, Spec
 from . import schemas
@@ -354,23 +354,6 @@ def _request_body(spec: Spec, op: Operation) -> RequestBody | None:
     )
 
 
-def _response_example(spec: Spec, media: dict) -> Any:
-    """The media type's own example, else one built from its schema.
-
-    Not ``examples.response_example``: that prefers OpenAI's ``x-oaiMeta`` sample
-    responses, which are abbreviated and often break their own schema (nulls in
-    non-null fields, required fields left out); every example here must validate.
-    """
-    if media.get("example") is not None:
-        return media["example"]
-    named = media.get("examples")
-    if isinstance(named, dict) and named:
-        first = spec.resolve(next(iter(named.values())))
-        if isinstance(first, dict) and first.get("value") is not None:
-            return first["value"]
-    return build_example(spec, media.get("schema"))
-
-
 def _is_multipart(content_type: str) -> bool:
     return content_type.lower().startswith("multipart/")
 
@@ -445,7 +428,7 @@ def _responses(spec: Spec, op: Operation) -> tuple:
             example = None
             same_as = ""
             if "schema" in media and shows_example(content_type):
-                value = _response_example(spec, media)
+                value = media_example(spec, media)  # not response_example: x-oaiMeta samples break schemas
                 key = repr(value)
                 if key in shown:
                     same_as = shown[key]

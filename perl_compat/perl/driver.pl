@@ -52,13 +52,7 @@ while (defined(my $line = <STDIN>)) {
     $reply = {id => $id, result => $method->($request->{args} // {})};
     1;
   };
-  $reply = {id => $id, error => _text($@)} unless $ok;
-  my $out = eval { $JSON->encode($reply) } // $JSON->encode({id => $id, error => 'cannot encode the result: ' . _text($@)});
+  $reply = {id => $id, error => PerlCompat::Driver::_text($@)} unless $ok;
+  my $out = eval { $JSON->encode($reply) } // $JSON->encode({id => $id, error => 'cannot encode the result: ' . PerlCompat::Driver::_text($@)});
   print {$PROTOCOL} $out, "\n";
-}
-
-sub _text {
-  my ($error) = @_;
-  my $text = eval { defined $error ? "$error" : 'Died' };
-  return defined $text ? $text : "driver.pl: the error could not be stringified\n";
 }

@@ -11,14 +11,13 @@ from typing import Any
 
 from openapi_client_openai.openai import OpenAI
 from perl_compat.bridge import PerlClient, SubprocessDriver
-from perl_compat.compare import Difference, Side, diff_sides
+from perl_compat.compare import Difference, Side, captured, diff_sides
 from perl_compat.errors import PerlError
 
 from .cases import UPLOAD_FILES, Case
 
 PERL_TIMEOUT = 30.0  # seconds for any one answer of the perl driver (spec loading included)
 SAMPLES = 3  # cases shown per jsonschema reason in the short report
-CAPTURE_TIMEOUT = 10.0  # seconds to wait for the server to record a request that got a response
 
 
 @dataclass
@@ -104,21 +103,15 @@ class Runner:
             if path.name not in UPLOAD_FILES:
                 path.unlink()
 
-    def _captured(self, tx: Any) -> list:
-        """What the server received during this call (it was cleared just before)."""
-        if tx is not None and tx.is_sent and tx.res.code is not None:
-            return self.server.wait_for(1, timeout=CAPTURE_TIMEOUT)
-        return list(self.server.requests)
-
     def _perl_side(self, case: Case, params: dict, content: dict) -> tuple[Side, bool]:
         client = self.perl_client(case)
         self.server.clear()
         try:
             tx = client.call(case.op, params, **content)
         except PerlError as exc:
-            return Side.of(None, self._captured(None), exc), False
+            return Side.of(None, captured(self.server, None), exc), False
         after = (client.last_result or {}).get("params_after")
-        return Side.of(tx, self._captured(tx)), after is not None and after != params
+        return Side.of(tx, captured(self.server, tx)), after is not None and after != params
 
     def _python_side(self, case: Case, params: dict, content: dict) -> tuple[Side, Any]:
         client = self.python_client(case)
@@ -127,9 +120,9 @@ class Runner:
         try:
             tx = client.call(case.op, params, **content)
         except Exception as exc:  # any failure is this side's outcome
-            side = Side.of(None, self._captured(None), exc)
+            side = Side.of(None, captured(self.server, None), exc)
         else:
-            side = Side.of(tx, self._captured(tx))
+            side = Side.of(tx, captured(self.server, tx))
         changed = None if (params, content) == snapshot else {"params": params, "content": content}
         return side, changed
 
