@@ -14,18 +14,23 @@ from .errors import (
     MissingAPIKey,
     NoSuchOperation,
     OpenAPIClientError,
+    PromiseRejected,
     SpecError,
     TransportError,
+    UserAgentError,
 )
+from .ioloop import IOLoop
 from .openai import OpenAI
-from .promise import Promise, PromiseRejected
+from .promise import Promise
 from .transaction import Transaction
+from .useragent import UserAgent
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Client",
     "EncodeError",
+    "IOLoop",
     "MissingAPIKey",
     "NoSuchOperation",
     "OpenAI",
@@ -35,4 +40,6 @@ __all__ = [
     "SpecError",
     "Transaction",
     "TransportError",
+    "UserAgent",
+    "UserAgentError",
 ]

@@ -22,15 +22,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from . import ioloop
 from .errors import NoSuchOperation
 from .events import EventEmitter
 from .operations import Operation
-from .promise import Promise, PromiseRejected, executor
+from .promise import Promise
 from .request import GENERATORS, URL, Generator, build
 from .schemas import SchemaValidator
 from .spec import Spec, SpecSource, load_spec
 from .transaction import Transaction
-from .transport import Transport
+from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
@@ -65,6 +66,7 @@ class Client(EventEmitter):
         *,
         base_url: str | URL | None = None,
         ua: Any = None,
+        app: Callable | None = None,
         coerce: str | None = None,
         connect_timeout: float | None = None,
         inactivity_timeout: float | None = None,
@@ -73,13 +75,20 @@ class Client(EventEmitter):
             options = dict(attrs)
             base_url = options.pop("base_url", base_url)
             ua = options.pop("ua", ua)
+            app = options.pop("app", app)
             coerce = options.pop("coerce", coerce)
             if options:
                 raise TypeError(f"unknown attributes: {', '.join(sorted(options))}")
         super().__init__()
-        self._transport = Transport(ua, connect_timeout, inactivity_timeout)
+        self._ua = _user_agent(ua, app, type(self).generators)
+        if connect_timeout is not None:
+            self._ua.connect_timeout = connect_timeout
+        if inactivity_timeout is not None:
+            self._ua.inactivity_timeout = inactivity_timeout
         self._coerce = _parse_coerce(coerce)
         self._base_url = URL(base_url) if base_url is not None else _default_base_url(self._spec)
+        if app is not None:  # Perl: the base URL loses scheme, host and port; the app serves it
+            self._base_url.scheme, self._base_url.host, self._base_url.port = "", "", None
         self._debug = _debug_enabled()
         if self._debug:  # like Perl's OPENAPI_CLIENT_DEBUG: say what happens, on stderr
             import logging
@@ -116,25 +125,27 @@ class Client(EventEmitter):
         self._base_url = URL(value)
 
     @property
-    def ua(self) -> Any:
-        """The ``requests.Session`` requests go through."""
-        return self._transport.session
+    def ua(self) -> UserAgent:
+        """The user agent (Mojo::UserAgent's attributes: ``client.ua.inactivity_timeout = 600``)."""
+        return self._ua
 
     @property
     def connect_timeout(self) -> float:
-        return self._transport.connect_timeout
+        """Alias of ``client.ua.connect_timeout``."""
+        return self._ua.connect_timeout
 
     @connect_timeout.setter
     def connect_timeout(self, value: float) -> None:
-        self._transport.connect_timeout = value
+        self._ua.connect_timeout = value
 
     @property
     def inactivity_timeout(self) -> float:
-        return self._transport.inactivity_timeout
+        """Alias of ``client.ua.inactivity_timeout``."""
+        return self._ua.inactivity_timeout
 
     @inactivity_timeout.setter
     def inactivity_timeout(self, value: float) -> None:
-        self._transport.inactivity_timeout = value
+        self._ua.inactivity_timeout = value
 
     def operation(self, name: str) -> Operation:
         """An operation by operationId or snake_case alias."""
@@ -172,14 +183,12 @@ class Client(EventEmitter):
         tx = self.build_tx(operation, params, content)
         if callback is None:
             return tx if not tx.is_sent else self.start(tx)
-
-        def later() -> None:
-            try:
-                callback(self, tx if not tx.is_sent else self.start(tx))
-            except Exception:  # noqa: BLE001 (as in Mojo's event loop: report it, carry on)
-                _log().exception("callback for %s raised", op_id)
-
-        executor().submit(later)
+        if not tx.is_sent:  # Perl: the callback still comes, on the next tick
+            loop = ioloop.current()
+            loop.post(lambda: _call_back(callback, self, tx, op_id))
+        else:
+            self._emit_start(tx)
+            self._ua.start(tx, lambda ua, done: _call_back(callback, self, done, op_id))
         return self
 
     def _call_p(self, op_id: str, args: tuple, kwargs: dict) -> Promise:
@@ -188,15 +197,8 @@ class Client(EventEmitter):
         tx = self.build_tx(operation, params, content)
         if not tx.is_sent:
             return Promise.resolved(tx)
-
-        def send() -> Transaction:
-            done = self.start(tx)
-            error = done.error
-            if error and not error.get("code"):
-                raise PromiseRejected(error["message"])
-            return done
-
-        return Promise.run(send)
+        self._emit_start(tx)
+        return self._ua.start_p(tx)
 
     def _arguments(
         self, operation: Operation, args: tuple, kwargs: dict, allow_callback: bool = True
@@ -211,7 +213,11 @@ class Client(EventEmitter):
         ):
             callback = positional.pop()
         params, content = split_arguments(
-            operation.operation_id, operation.param_names, type(self)._content_names, positional, kwargs
+            operation.operation_id,
+            operation.param_names,
+            self._ua.transactor.content_names,
+            positional,
+            kwargs,
         )
         return params, content, callback
 
@@ -226,7 +232,7 @@ class Client(EventEmitter):
             self._base_url,
             params,
             content,
-            self.generators,
+            self._ua.transactor.generators,
             self._coerce,
         )
         if self._debug:
@@ -248,9 +254,13 @@ class Client(EventEmitter):
         return tx
 
     def start(self, tx: Transaction) -> Transaction:
-        """Send a built transaction (Mojo's ``$ua->start``): ``start`` subscribers run first."""
-        self.emit("start", tx)
-        return self._transport.send(tx)
+        """Send a built transaction, blocking (Mojo's ``$ua->start``); ``start`` subscribers run first."""
+        self._emit_start(tx)
+        return self._ua.start(tx)
+
+    def _emit_start(self, tx: Transaction) -> None:
+        if self.has_subscribers("start"):  # the client's own start event, kept for older code
+            self.emit("start", tx)
 
     def _validator(self, operation: Operation) -> OperationValidator:
         validators = type(self)._validators
@@ -260,6 +270,27 @@ class Client(EventEmitter):
                 operation.operation_id, OperationValidator(operation, type(self)._schemas)
             )
         return validator
+
+
+def _call_back(callback: Callable, client: Client, tx: Transaction, op_id: str) -> None:
+    try:
+        callback(client, tx)
+    except Exception:  # noqa: BLE001 (as in Mojo's event loop: report it, carry on)
+        _log().exception("callback for %s raised", op_id)
+
+
+def _user_agent(ua: Any, app: Callable | None, generators: Mapping[str, Generator]) -> UserAgent:
+    """The client's user agent: a given UserAgent, one over a given requests.Session, or a new one."""
+    if isinstance(ua, UserAgent):
+        agent = ua
+    else:
+        agent = UserAgent(session=ua, app=app)
+    if app is not None:
+        agent._app = app
+    for name, generator in generators.items():
+        agent.transactor.generators.setdefault(name, generator)
+    agent.transactor._content_names = None
+    return agent
 
 
 def split_arguments(
@@ -394,7 +425,6 @@ def _generate(base: type, spec: Spec) -> type:
     namespace.update(
         _spec=spec,
         _method_names=names,
-        _content_names=frozenset({"body", *base.generators}),
         _schemas=SchemaValidator(spec),
         _validators={},
         __module__=__name__,

@@ -4,7 +4,10 @@
     ├── SpecError          the spec cannot be read, parsed or resolved (names file and place)
     ├── NoSuchOperation    unknown operationId (Perl: "[OpenAPI::Client] No such operationId")
     ├── MissingAPIKey      OPENAI_API_KEY is unset (Perl croaks with the same message)
-    ├── TransportError     tx.result on a transaction that got no response (Perl croaks)
+    ├── TransportError     no response (or a broken one): tx.result raises it (Perl croaks), and
+    │                      a promise of a call rejects with it; equal to Perl's string
+    ├── PromiseRejected    wait()/await on a promise rejected with a value that is not an exception
+    ├── UserAgentError     a user agent setting Mojo would refuse; also a ValueError
     ├── EncodeError        a value that cannot go on the wire (cycle, unknown type); also a TypeError
     ├── UnknownContent     a content keyword with no generator, or content of the wrong shape;
     │                      also a TypeError (request.py)
@@ -52,7 +55,46 @@ class MissingAPIKey(OpenAPIClientError):
 
 
 class TransportError(OpenAPIClientError):
-    """No response was received (connection refused, timeout, closed early)."""
+    """No response was received, or it broke off (connection refused, timeout, closed early).
+
+    ``message`` is Mojo's words (``Connection refused``, ``Inactivity timeout``...). Perl
+    rejects a promise with that plain string, so a ported ``if ($err eq '...')`` keeps
+    working: the error compares equal to its message.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    @property
+    def reason(self) -> str:
+        """What Perl's promise would have been rejected with."""
+        return self.message
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.message == other
+        if isinstance(other, TransportError):
+            return self.message == other.message
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+
+class PromiseRejected(OpenAPIClientError):
+    """Raised by ``wait`` and ``await`` for a promise rejected with a value that is not an exception.
+
+    ``reason`` is that value (Mojo::Promise rejects with any value, often a string).
+    """
+
+    def __init__(self, reason: object) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class UserAgentError(OpenAPIClientError, ValueError):
+    """A user agent setting Mojo::UserAgent would not take (a timeout of ``abc``, say)."""
 
 
 class EncodeError(OpenAPIClientError, TypeError):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from .events import EventEmitter
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "openai-api-key", "api-key"})
 
@@ -94,16 +99,50 @@ def mask(name: str, value: str) -> str:
 
 
 class _Message:
-    __slots__ = ("_json", "body", "headers")
+    """What requests and responses share: Mojo::Message over a Mojo::Content::Single."""
+
+    __slots__ = ("_json", "content")
 
     def __init__(self, headers: Headers | None = None, body: bytes = b"") -> None:
-        self.headers = headers if headers is not None else Headers()
-        self.body = body
+        self.content = Content(headers)
+        if body:
+            self.content.asset.add_chunk(body)
         self._json: Any = _UNSET
 
     @property
+    def headers(self) -> Headers:
+        return self.content.headers
+
+    @headers.setter
+    def headers(self, headers: Headers) -> None:
+        self.content.headers = headers
+
+    @property
+    def body(self) -> bytes:
+        """The body bytes (Mojo's ``body``: the asset, slurped)."""
+        return self.content.asset.slurp()
+
+    @body.setter
+    def body(self, data: bytes) -> None:
+        self.content.asset = Asset().add_chunk(bytes(data))
+        self._json = _UNSET
+
+    @property
+    def body_size(self) -> int:
+        return self.content.asset.size
+
+    @property
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        """The body decoded with the charset the Content-Type declares (UTF-8 if none), as Mojo's ``text``.
+
+        A body that is not valid in its charset (or an unknown charset) comes back
+        byte for byte, one character per byte, as Perl's byte string would.
+        """
+        body = self.body
+        try:
+            return body.decode(self.content.charset or "UTF-8")
+        except (LookupError, UnicodeDecodeError):
+            return body.decode("latin-1")
 
     def json(self, pointer: str | None = None) -> Any:
         """The body decoded as JSON (once), or None when it is not JSON; Mojo's ``json``.
@@ -115,6 +154,139 @@ class _Message:
         if not pointer or pointer == "0":  # Perl: a false pointer means the whole document
             return self._json
         return json_pointer(self._json, pointer)
+
+    def save_to(self, path: str | os.PathLike[str]) -> _Message:
+        """Write the body to ``path`` (Mojo's ``save_to``); returns the message."""
+        self.content.asset.move_to(path)
+        return self
+
+
+class Asset:
+    """The body's storage: Mojo::Asset::Memory, moving to a temporary file past a size.
+
+    Mojo upgrades a response body to a Mojo::Asset::File once it passes
+    ``MOJO_MAX_MEMORY_SIZE`` (256 KiB), so a large download does not sit in memory
+    twice; so do we. Small bodies stay one ``bytes`` object, joined only when read.
+    """
+
+    __slots__ = ("__weakref__", "_chunks", "_file", "_finalizer", "path", "size")
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._file: Any = None
+        self._finalizer: Any = None
+        self.path: str | None = None
+        self.size = 0
+
+    @property
+    def is_file(self) -> bool:
+        return self._file is not None
+
+    def add_chunk(self, chunk: bytes) -> Asset:
+        if not chunk:
+            return self
+        self.size += len(chunk)
+        if self._file is not None:
+            self._file.seek(0, 2)
+            self._file.write(chunk)
+        else:
+            self._chunks.append(chunk)
+            if self.size > _max_memory_size():
+                self._upgrade()
+        return self
+
+    def slurp(self) -> bytes:
+        if self._file is not None:
+            self._file.seek(0)
+            return self._file.read()
+        if len(self._chunks) > 1:
+            self._chunks = [b"".join(self._chunks)]
+        return self._chunks[0] if self._chunks else b""
+
+    def get_chunk(self, offset: int, max_size: int = 131072) -> bytes:
+        if self._file is not None:
+            self._file.seek(offset)
+            return self._file.read(max_size)
+        return self.slurp()[offset : offset + max_size]
+
+    def contains(self, data: bytes) -> int:
+        """Offset of ``data`` in the body, -1 when absent (Mojo's ``contains``)."""
+        return self.slurp().find(data)
+
+    def move_to(self, path: str | os.PathLike[str]) -> Asset:
+        """Write the body to ``path``; a file asset is moved there, as Mojo moves it."""
+        if self._file is not None and self.path is not None:
+            self._file.flush()
+            try:
+                os.replace(self.path, path)
+            except OSError:  # another file system: copy instead
+                with open(path, "wb") as out:
+                    out.write(self.slurp())
+                return self
+            self._finalizer.detach()
+            self.path = os.fspath(path)
+            return self
+        with open(path, "wb") as out:
+            out.write(self.slurp())
+        return self
+
+    def _upgrade(self) -> None:
+        import tempfile
+        import weakref
+
+        fd, self.path = tempfile.mkstemp(prefix="mojo-asset-", dir=os.environ.get("MOJO_TMPDIR") or None)
+        self._file = os.fdopen(fd, "w+b")
+        self._finalizer = weakref.finalize(self, _remove_file, self._file, self.path)
+        for chunk in self._chunks:
+            self._file.write(chunk)
+        self._chunks = []
+
+
+def _remove_file(handle: Any, path: str) -> None:
+    handle.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _max_memory_size() -> int:
+    return int(os.environ.get("MOJO_MAX_MEMORY_SIZE") or 262144)
+
+
+class Content(EventEmitter):
+    """Mojo::Content::Single: the headers, the body asset, and the ``read`` event.
+
+    The transport emits ``read`` with each piece of the body as it arrives; the
+    default subscriber adds it to the asset. ``unsubscribe('read')`` removes that
+    too, so nothing is buffered: the Perl idiom for streaming,
+    ``$tx->res->content->unsubscribe('read')->on(read => sub {...})``.
+    """
+
+    __slots__ = ("asset", "headers")
+
+    def __init__(self, headers: Headers | None = None) -> None:
+        super().__init__()
+        self.headers = headers if headers is not None else Headers()
+        self.asset = Asset()
+        self.on("read", _add_to_asset)
+
+    @property
+    def charset(self) -> str | None:
+        match = _CHARSET.search(self.headers.get("Content-Type") or "")
+        return match.group(1) if match else None
+
+    @property
+    def body_size(self) -> int:
+        return self.asset.size
+
+    def __repr__(self) -> str:
+        return f"<Content {self.asset.size} bytes>"
+
+
+def _add_to_asset(content: Content, chunk: bytes) -> None:
+    content.asset.add_chunk(chunk)
+
+
+_CHARSET = re.compile(r'charset\s*=\s*"?([^"\s;]+)"?', re.IGNORECASE)
 
 
 def json_pointer(data: Any, pointer: str) -> Any:
@@ -144,7 +316,7 @@ class Request(_Message):
     def __init__(
         self,
         method: str,
-        url: str,
+        url: Any,
         headers: Headers | None = None,
         body: bytes = b"",
         env: dict | None = None,
@@ -155,27 +327,38 @@ class Request(_Message):
         self.env = env if env is not None else {}
 
     def __repr__(self) -> str:
-        return f"<Request {self.method} {self.url} {self.headers!r} {len(self.body)} bytes>"
+        return f"<Request {self.method.upper()} {self.url} {self.headers!r} {self.body_size} bytes>"
 
 
 class Response(_Message):
-    """What came back: ``code`` is None when no response was received."""
+    """What came back. ``code`` is None until a status line arrived (none: no response).
 
-    __slots__ = ("code", "message")
+    ``error`` is Mojo's ``$res->error``: set by the transport for a failure (with the
+    code and the partial body kept when they had arrived) and for 4xx/5xx answers.
+    """
+
+    __slots__ = ("code", "error", "finished", "message", "version")
 
     def __init__(
         self,
         code: int | None = None,
-        message: str = "",
+        message: str | None = "",
         headers: Headers | None = None,
         body: bytes = b"",
     ) -> None:
         super().__init__(headers, body)
         self.code = code
         self.message = message
+        self.version = "1.1"
+        self.error: dict | None = None
+        self.finished = code is not None
 
     def __repr__(self) -> str:
-        return f"<Response {self.code} {self.message} {len(self.body)} bytes>"
+        return f"<Response {self.code} {self.message} {self.body_size} bytes>"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished
 
     @property
     def is_success(self) -> bool:
@@ -183,7 +366,28 @@ class Response(_Message):
 
     @property
     def is_error(self) -> bool:
-        return self.code is not None and self.code >= 400
+        return self.code is not None and 400 <= self.code < 600
+
+    @property
+    def is_client_error(self) -> bool:
+        return self.code is not None and 400 <= self.code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        return self.code is not None and 500 <= self.code < 600
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.code is not None and 300 <= self.code < 400
+
+    @property
+    def is_info(self) -> bool:
+        return self.code is not None and 100 <= self.code < 200
+
+    @property
+    def is_empty(self) -> bool:
+        """No body by definition: 1xx, 204, 304 (Mojo's ``is_empty``)."""
+        return self.code is not None and (100 <= self.code < 200 or self.code in (204, 304))
 
 
 _UNSET = object()

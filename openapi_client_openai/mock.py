@@ -341,6 +341,7 @@ class MockServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never holds the process
+    request_queue_size = 1024  # a fan-out of non-blocking calls connects all at once
 
     def __init__(self, address: tuple, handler: type, mock: MockServer) -> None:
         self.mock = mock

@@ -38,7 +38,7 @@ class OpenAI(Client):
     generators = MappingProxyType({**Client.generators, "file_upload": file_upload})
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> OpenAI:
-        key = os.environ.get("OPENAI_API_KEY")
+        key = _api_key()
         if not key:
             raise MissingAPIKey()  # checked before the spec is read, as in Perl
         client = super().__new__(cls, spec, *args, **attrs)
@@ -57,7 +57,7 @@ class OpenAI(Client):
         self._request_headers = [("Authorization", f"Bearer {key}")]
         if assistants:
             self._request_headers.append(("OpenAI-Beta", "assistants=v2"))
-        self.on("start", _add_openai_headers)
+        self.ua.on("start", lambda ua, tx: _add_openai_headers(self, tx))
 
     @classmethod
     def _load_spec(cls, spec: SpecSource | Spec) -> Spec:
@@ -71,3 +71,16 @@ class OpenAI(Client):
 def _add_openai_headers(client: OpenAI, tx: Transaction) -> None:
     for name, value in client._request_headers:
         tx.req.headers.set(name, value)
+
+
+def _api_key() -> str | None:
+    """``$ENV{OPENAI_API_KEY}``: the environment's bytes, each as one character (Latin-1).
+
+    Perl sends the key's bytes as they are; read as Latin-1 they go on the wire
+    unchanged, whatever their encoding (UTF-8, or not text at all).
+    """
+    environb = getattr(os, "environb", None)
+    if environb is not None:
+        raw = environb.get(b"OPENAI_API_KEY")
+        return raw.decode("latin-1") if raw is not None else None
+    return os.environ.get("OPENAI_API_KEY")

@@ -9,21 +9,35 @@ from .message import Headers, Request, Response
 from .perl_data import encode_json
 
 
+class TxError(dict):
+    """``tx.error``: a dict whose missing keys read as None, as a Perl hash's do.
+
+    ``$tx->error->{code}`` is undef for a transport error; ``tx.error['code']`` is
+    None here, not a KeyError.
+    """
+
+    def __missing__(self, key: Any) -> None:
+        return None
+
+
 class Transaction:
     """A request and its response (Mojo::Transaction::HTTP).
 
     ``error`` is None for 1xx-3xx; ``{'message': reason, 'code': N}`` for 4xx/5xx;
     ``{'message': 'Invalid input', 'code': 400}`` for input the spec rejects (nothing
-    was sent); ``{'message': 'Connection refused'}`` (no code) when no response came.
+    was sent); ``{'message': 'Connection refused'}`` (no code) when no response came,
+    or when the response broke off (the code and partial body are kept then).
     """
 
-    __slots__ = ("_error", "is_sent", "req", "res")
+    __slots__ = ("is_sent", "previous", "req", "res")
 
     def __init__(self, req: Request, res: Response | None = None, error: dict | None = None) -> None:
         self.req = req
         self.res = res if res is not None else Response()
-        self._error = error
+        if error is not None:
+            self.res.error = error
         self.is_sent = True  # False for the local 400 of invalid input: nothing went on the wire
+        self.previous: Transaction | None = None  # the transaction this one is a redirect of
 
     @classmethod
     def invalid_input(cls, req: Request, errors: list[dict]) -> Transaction:
@@ -35,28 +49,37 @@ class Transaction:
         return tx
 
     def fail(self, message: str) -> Transaction:
-        """No response came (connection refused, timeout, ...): Mojo's error, no code."""
-        self.res = Response()
-        self._error = {"message": message}
+        """The transfer failed (connection refused, timeout, ...): Mojo's error, no code.
+
+        What had arrived stays, as in Mojo: a timeout in the middle of a body keeps the
+        status and the partial body beside the error.
+        """
+        self.res.error = {"message": message}
+        self.res.finished = True
         return self
 
     @property
-    def error(self) -> dict | None:
-        if self._error is not None:
-            return dict(self._error)
+    def error(self) -> TxError | None:
+        error = self.res.error
+        if error is not None:
+            return TxError(error)
         code = self.res.code
-        if code is not None and code >= 400:
-            return {"message": self.res.message, "code": code}
+        if code is not None and 400 <= code < 600:
+            return TxError(message=self.res.message, code=code)
         return None
 
     @property
     def result(self) -> Response:
-        """The response; raises TransportError only when none was received."""
-        error = self.error
-        if error and not error.get("code"):
+        """The response; raises TransportError only when the transfer failed."""
+        error = self.res.error
+        if error is not None and not error.get("code"):
             raise TransportError(error["message"])
         return self.res
 
+    @property
+    def is_finished(self) -> bool:
+        return self.res.finished
+
     def __repr__(self) -> str:
         status: Any = self.res.code if self.res.code is not None else (self.error or {}).get("message")
-        return f"<Transaction {self.req.method} {self.req.url} -> {status}>"
+        return f"<Transaction {self.req.method.upper()} {self.req.url} -> {status}>"
