@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .pointer import unescape
+
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "openai-api-key", "api-key"})
 
 
@@ -126,7 +128,7 @@ def json_pointer(data: Any, pointer: str) -> Any:
     if not pointer.startswith("/"):
         return None if pointer else data
     for token in pointer[1:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
+        token = unescape(token)
         if isinstance(data, dict) and token in data:
             data = data[token]
         elif isinstance(data, list) and token.isascii() and token.isdigit() and int(token) < len(data):
