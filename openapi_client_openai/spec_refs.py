@@ -96,10 +96,7 @@ def follow(spec: Spec, node: Any, rule: str = READ, place: str = "") -> Any:
     if ref_of(node, rule) is None:
         return node
     ends = spec.ref_ends if rule == TARGET else None
-    first = ref_of(node, rule)
-    if ends is not None and first in ends:
-        return ends[first]
-    chain: list[str] = []
+    chain: dict[str, None] = {}  # in order, and a linear walk however long the chain
     while True:
         ref = ref_of(node, rule)
         if ref is None:
@@ -109,7 +106,7 @@ def follow(spec: Spec, node: Any, rule: str = READ, place: str = "") -> Any:
         if ends is not None and ref in ends:
             node = ends[ref]
             break
-        chain.append(ref)
+        chain[ref] = None
         node = step(spec, node, rule, place)
     if ends is not None:
         for link in chain:  # a long chain is walked once, however many refer into it
