@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import re
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import NoSuchOperation
 from .events import EventEmitter
@@ -35,9 +36,6 @@ from .transport import Transport
 from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
-
-_generated: dict[tuple[type, str], type] = {}
-_generated_lock = threading.Lock()
 
 
 def _debug_enabled() -> bool:
@@ -55,10 +53,15 @@ class Client(EventEmitter):
     """Perl's ``OpenAPI::Client->new($spec, %attrs)``: a client generated from a spec."""
 
     generators: Mapping[str, Generator] = GENERATORS
+    # Set on each generated class (_generate) and on each client (__new__):
+    _method_names: ClassVar[dict[str, tuple[str, bool]]] = {}
+    _content_names: ClassVar[frozenset] = frozenset()
+    _compiled: ClassVar[_Compiled]
+    _spec: Spec
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
         loaded = cls._load_spec(spec)
-        client = super().__new__(_generated_class(cls, loaded))
+        client: Client = super().__new__(_generated_class(cls, loaded))
         client._spec = loaded  # per client: two files of the same content are two sources
         return client
 
@@ -352,8 +355,6 @@ class _OperationMethod:
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is None:
             return self
-        import types
-
         function = OperationFunction(self.name, self.operation_id, self.promised, instance._spec, owner)
         method = types.MethodType(function, instance)
         instance.__dict__[self.name] = method  # later accesses are a plain attribute read
@@ -430,11 +431,11 @@ def _signature(operation: Operation) -> Any:
     return inspect.Signature(params)
 
 
-_generated: OrderedDict[tuple[type, str, str], type] = OrderedDict()
+_generated: OrderedDict[tuple[type, str, str], type] = OrderedDict()  # (base, source, digest)
 _generated_lock = threading.Lock()
 
 
-def _generated_class(base: type, spec: Spec) -> type:
+def _generated_class(base: type[Client], spec: Spec) -> type:
     key = (base, spec.source, spec.digest)
     with _generated_lock:
         cls = _generated.get(key)
@@ -450,7 +451,7 @@ def _generated_class(base: type, spec: Spec) -> type:
     return cls
 
 
-def _generate(base: type, spec: Spec) -> type:
+def _generate(base: type[Client], spec: Spec) -> type:
     """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
     names: dict[str, tuple[str, bool]] = {}
     for op_id, operation in spec.operations.items():

@@ -104,7 +104,7 @@ class Spec:
         return spec_refs.get(self, pointer)
 
 
-def load_spec(source: SpecSource = None) -> Spec:
+def load_spec(source: SpecSource | Spec = None) -> Spec:
     """Load a spec from a path, a ``file://``/``http(s)://`` URL, a mapping, or by discovery."""
     if isinstance(source, Spec):
         return source
@@ -118,16 +118,14 @@ def load_spec(source: SpecSource = None) -> Spec:
             raise SpecError(f"the mapping is not JSON data: {exc}", "<mapping>") from None
         digest = sha256(canonical.encode())
         return _checked(data, "<mapping>", digest)
-    if source is None:
-        source = discover_spec()
-    name = os.fspath(source)
+    name = discover_spec() if source is None else os.fspath(source)
     cache = Cache.open()
     local = _local_path(name)
     if cache is not None and local is not None:
-        digest = cache.digest_of(local)
-        index = cache.read(digest, "index") if digest else None
-        if digest and isinstance(index, dict):
-            return Spec(None, name, digest, index=index, loader=lambda: _document(local, digest))
+        known = cache.digest_of(local)
+        index = cache.read(known, "index") if known else None
+        if known and isinstance(index, dict):
+            return Spec(None, name, known, index=index, loader=lambda: _document(local, known))
     raw = read_source(name)
     digest = sha256(raw)
     data = cache.read(digest, "document") if cache is not None else None

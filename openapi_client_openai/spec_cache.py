@@ -18,7 +18,7 @@ from typing import Any
 
 # Bump when the cached structure or the YAML typing rules change. marshal (safer and
 # faster than pickle for plain data) is Python-version specific: the version is part of it.
-CACHE_FORMAT = b"openapi-client-openai spec cache v5 py%d.%d\n" % sys.version_info[:2]
+CACHE_FORMAT = b"openapi-client-openai spec cache v4 py%d.%d\n" % sys.version_info[:2]
 CACHE_ENV = "OPENAPI_CLIENT_OPENAI_CACHE"  # a directory, or "0"/"off" to disable
 APP_DIR = "openapi-client-openai"
 

@@ -38,7 +38,6 @@ PLAIN_SCALARS = (
     ("int", _INT, "-0123456789"),
     ("float", _FLOAT, "-0123456789"),
 )
-_IV_MIN, _UV_MAX = -(2**63), 2**64 - 1
 _WORDS = {"true": True, "false": False, "~": None, "null": None, "": None}
 
 # Text the fast parser is not trusted with (PyYAML decides): tabs, carriage returns,
@@ -54,14 +53,14 @@ _NOT_PLAIN_SUBSET = (
 def perl_number(text: str) -> int | float | str:
     """A plain scalar that matched the int or float pattern, as YAML::XS keeps it.
 
-    YAML::XS keeps ``1.0``, ``0.10``, ``1e3``, ``-0`` or ``99999999999999999999``
-    strings: only text that reads back the same (Perl's ``%.15g``) and fits Perl's
-    64-bit integers is a number.
+    YAML::XS keeps ``1.0``, ``0.10``, ``1e3`` or ``-0`` strings: only text that reads
+    back the same (Perl's ``%.15g``) is a number.
     """
     if re.fullmatch(_INT, text):
         number: int | float = int(text)
-        # Perl's integers are 64-bit (IV and UV): a longer one is a string, as YAML::XS keeps it.
-        return number if str(number) == text and _IV_MIN <= number <= _UV_MAX else text
+        # Past 64 bits YAML::XS gives a number that is also its text (NOK and POK); JSON::Validator
+        # uses it as the number (minimum: -9223372036854776000 in OpenAI's spec), so it stays one.
+        return number if str(number) == text else text
     number = float(text)
     return number if "%.15g" % number == text else text  # noqa: UP031 (Perl's own format)
 

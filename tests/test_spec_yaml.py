@@ -116,6 +116,10 @@ def test_scalar_typing_is_yaml_xs_typing_in_both_parsers(tmp_path: Path, perl_en
     slow = parse_pyyaml(SCALARS, str(path))
     assert fast is not _REFUSED
     assert typed(fast) == typed(slow)
+    # Integers past 64 bits are Perl dualvars (a number, NOK, that keeps its text, POK): the
+    # validator uses them as numbers, Mojo::JSON writes their text. We keep the number.
+    dualvars = {"99999999999999999999", "-9223372036854775809", "18446744073709551616"}
+    from_perl["plain"] = [int(v) if v in dualvars else v for v in from_perl["plain"]]
     # Perl's hash has no order: compare by key, values typed exactly (JSON keeps 1 apart from "1").
     assert sorted(typed(slow, perl_keys=True)) == sorted(typed(from_perl, perl_keys=True))
     assert len(from_perl["plain"]) == 63  # every scalar of the table was compared
