@@ -24,6 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = HERE.parent / "shared" / "openapi" / "openai-openapi.yaml"
+SITE_PACKAGES = [p for p in sys.path if p.endswith("site-packages")]
 
 CHILD = r"""
 import json, sys, time
@@ -39,6 +40,8 @@ t4 = time.perf_counter()
 docs_before = any(m.startswith(("markdown_it", "openapi_client_openai.docgen")) for m in sys.modules)
 client.getRun.__doc__
 t5 = time.perf_counter()
+import openapi_client_openai
+assert openapi_client_openai.__file__.startswith(sys.argv[2]), openapi_client_openai.__file__
 print(json.dumps({"import": t1 - t0, "construct": t2 - t1, "first access getRun": t3 - t2,
                   "first access createChatCompletion": t4 - t3, "first getRun.__doc__": t5 - t4,
                   "docs imported by access": docs_before}))
@@ -66,10 +69,17 @@ print(json.dumps(out))
 
 
 def run(tree: Path, program: str, *args: str, cache: str | None = None) -> dict:
+    # -S: no site hooks, so an editable install of the working tree cannot shadow ``tree``;
+    # the environment's site-packages (PyYAML, requests...) come through PYTHONPATH instead.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(tree), OPENAI_API_KEY="sk-bench", OPENAPI_CLIENT_OPENAI_CACHE=cache or "off")
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(tree), *SITE_PACKAGES]),
+        OPENAI_API_KEY="sk-bench",
+        OPENAPI_CLIENT_OPENAI_CACHE=cache or "off",
+    )
     done = subprocess.run(
-        [sys.executable, "-c", program, *args],
+        [sys.executable, "-S", "-c", program, *args],
+        cwd=tempfile.gettempdir(),  # -c puts the working directory first on sys.path
         env=env,
         capture_output=True,
         text=True,
@@ -91,13 +101,13 @@ def main() -> int:
         warm = {tree: os.path.join(scratch, f"warm{i}") for i, tree in enumerate(trees)}
         for tree in trees:
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=False)
-            run(tree, CHILD, options.spec, cache=warm[tree])  # fills the warm cache
+            run(tree, CHILD, options.spec, str(tree), cache=warm[tree])  # fills the warm cache
         for number in range(options.rounds):
             for tree in trees if number % 2 == 0 else reversed(trees):
                 cold = os.path.join(scratch, f"cold{number}-{trees.index(tree)}")
                 for label, result in (
-                    ("cold", run(tree, CHILD, options.spec, cache=cold)),
-                    ("warm", run(tree, CHILD, options.spec, cache=warm[tree])),
+                    ("cold", run(tree, CHILD, options.spec, str(tree), cache=cold)),
+                    ("warm", run(tree, CHILD, options.spec, str(tree), cache=warm[tree])),
                     ("", run(tree, PARSERS, options.spec)),
                 ):
                     for key, value in result.items():
