@@ -29,6 +29,9 @@ setup(
     install_requires=[
         "requests>=2.25",
         "PyYAML>=5.4",
+        # A faster YAML parser for cold starts (spec_yaml.py); PyYAML parses whatever it
+        # cannot or where it is missing. 0.15.2 is the version its identity tests ran on.
+        'rapidyaml>=0.15.2; platform_python_implementation == "CPython"',
         "markdown-it-py>=2.0",
         "cffi>=1.15",
     ],

@@ -1,4 +1,4 @@
-"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,compare} ...``.
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare} ...``.
 
 User errors are one line on stderr and a non-zero exit, never a traceback.
 ``compare`` comes from ``perl_compat`` through the ``openapi_client_openai.commands``
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, TextIO
 
-from .errors import OpenAPIClientError
+from .errors import NoSuchOperation, OpenAPIClientError
 
 PROG = "openapi-client-openai"
 DEMO_KEY = "sk-demo-not-a-real-key"  # the mock server accepts anything; no real key needed
@@ -52,7 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(options.run(options))
     except UsageError as exc:
         return _fail(str(exc), 2)
-    except (OpenAPIClientError, OSError, ValueError, TypeError) as exc:
+    except NoSuchOperation as exc:  # call's message is Perl's: say what is missing and how to get it
+        return _fail(f"{exc}: {exc.detail}" if str(exc) == exc.perl_message else str(exc), 1)
+    except RecursionError:
+        return _fail("the input is nested too deeply", 1)
+    except (OpenAPIClientError, OSError, ValueError, TypeError, OverflowError) as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
@@ -98,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     mock = commands.add_parser("mock", help="serve the spec's examples on 127.0.0.1")
     mock.add_argument("--spec")
-    mock.add_argument("--port", type=int, default=0)
+    mock.add_argument("--port", type=int, default=0, help="0 (the default) picks a free port")
     mock.add_argument("--lifetime", type=float, default=None, help="seconds before it stops (default 600)")
     mock.set_defaults(run=run_mock)
 
@@ -113,6 +117,17 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", required=True)
     docs.add_argument("--format", default="pod,text,md", help="comma-separated: pod,text,md")
     docs.set_defaults(run=run_docs)
+
+    spec = commands.add_parser(
+        "spec", help="get OpenAI's whole spec (fetch), or see which spec is used (info)"
+    )
+    spec_commands = spec.add_subparsers(dest="spec_command", required=True, metavar="{fetch,info}")
+    fetch = spec_commands.add_parser("fetch", help="download a spec, check it loads, keep it for OpenAI()")
+    fetch.add_argument("url", nargs="?", help="a URL or file (default: OpenAI's published spec)")
+    fetch.set_defaults(run=run_spec_fetch)
+    spec_commands.add_parser("info", help="which spec a plain OpenAI() uses, and why").set_defaults(
+        run=run_spec_info
+    )
     return parser
 
 
@@ -143,6 +158,8 @@ def _json(text: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{what}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{what}: JSON nested too deeply") from None
 
 
 def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -168,6 +185,8 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 def run_mock(options: argparse.Namespace) -> int:
     from .mock import CLI_LIFETIME, main_mock
 
+    if not 0 <= options.port <= 65535:
+        raise UsageError(f"--port: a port is 0 to 65535, got {options.port}")
     lifetime = CLI_LIFETIME if options.lifetime is None else options.lifetime
     return int(main_mock(options.spec, port=options.port, lifetime=lifetime))
 
@@ -183,6 +202,28 @@ def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     written = write_docs(options.spec, options.out, formats)
     out.write(f"wrote {len(written)} files under {options.out}\n")
     return 0
+
+
+def run_spec_fetch(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .spec_fetch import DEFAULT_URL, fetch
+
+    got = fetch(options.url or DEFAULT_URL)
+    title = " ".join(part for part in (got["title"], got["version"]) if part)
+    out.write(f"fetched {got['url']}\n")
+    out.write(f"stored  {got['path']}\n")
+    out.write(f"sha256  {got['sha256']}\n")
+    out.write(f"{got['operations']} operations{f' ({title})' if title else ''}, {got['bytes']} bytes\n")
+    return 0
+
+
+def run_spec_info(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .spec_fetch import info
+
+    lines = info()
+    width = max(len(label) for label, _ in lines)
+    for label, text in lines:
+        out.write(f"{label + ':':<{width + 1}} {text}\n")
+    return 1 if any(label == "error" for label, _ in lines) else 0
 
 
 def run_demo(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:

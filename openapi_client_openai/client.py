@@ -19,8 +19,10 @@ from __future__ import annotations
 import os
 import re
 import threading
+import types
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from . import ioloop
 from .errors import NoSuchOperation
@@ -35,9 +37,6 @@ from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
-
-_generated: dict[tuple[type, str], type] = {}
-_generated_lock = threading.Lock()
 
 
 def _debug_enabled() -> bool:
@@ -55,9 +54,16 @@ class Client(EventEmitter):
     """Perl's ``OpenAPI::Client->new($spec, %attrs)``: a client generated from a spec."""
 
     generators: Mapping[str, Generator] = GENERATORS
+    # Set on each generated class (_generate) and on each client (__new__):
+    _method_names: ClassVar[dict[str, tuple[str, bool]]] = {}
+    _compiled: ClassVar[_Compiled]
+    _spec: Spec
 
     def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
-        return super().__new__(_generated_class(cls, cls._load_spec(spec)))
+        loaded = cls._load_spec(spec)
+        client: Client = super().__new__(_generated_class(cls, loaded))
+        client._spec = loaded  # per client: two files of the same content are two sources
+        return client
 
     def __init__(
         self,
@@ -151,8 +157,18 @@ class Client(EventEmitter):
         """An operation by operationId or snake_case alias."""
         op = self._spec.operations.lookup(name)
         if op is None:
-            raise NoSuchOperation(name)
+            raise self._no_such_operation(name, owner=type(self).__name__)
         return op
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when nothing else has the name: an operation the spec lacks, named as such.
+        if name.startswith("_") or "_spec" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise self._no_such_operation(name, owner=type(self).__name__)
+
+    def _no_such_operation(self, name: str, owner: str = "") -> NoSuchOperation:
+        spec = self._spec
+        return NoSuchOperation(name, spec.source, len(spec.operations), owner=owner)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._spec.source} base_url={self._base_url}>"
@@ -166,7 +182,7 @@ class Client(EventEmitter):
         """``$client->call(getRun => \\%params, %content)``; unknown names raise NoSuchOperation."""
         target = type(self)._method_names.get(operation_id)
         if target is None:
-            raise NoSuchOperation(operation_id)
+            raise self._no_such_operation(operation_id)  # Perl's message, for parity
         op_id, promised = target
         return (self._call_p if promised else self._call)(op_id, args, kwargs)
 
@@ -263,13 +279,9 @@ class Client(EventEmitter):
             self.emit("start", tx)
 
     def _validator(self, operation: Operation) -> OperationValidator:
-        validators = type(self)._validators
-        validator = validators.get(operation.operation_id)
-        if validator is None:
-            validator = validators.setdefault(
-                operation.operation_id, OperationValidator(operation, type(self)._schemas)
-            )
-        return validator
+        compiled = type(self)._compiled
+        validator = compiled.validators.get(operation.operation_id)
+        return validator if validator is not None else compiled.validator(operation, self._spec)
 
 
 def _call_back(callback: Callable, client: Client, tx: Transaction, op_id: str) -> None:
@@ -334,14 +346,36 @@ def _default_base_url(spec: Spec) -> URL:
 
 
 # -- the generated classes -------------------------------------------------------------
+#
+# One class per (base class, spec source, spec content), as Perl makes one package per
+# spec URL; it holds the operations' names and the validators compiled for that content.
+# The Spec itself is each client's own (client._spec): its source is where that client's
+# spec came from. Generated classes are kept for the last CLASS_CACHE_SIZE specs.
+
+CLASS_CACHE_SIZE = 32
+
+
+class _Compiled:
+    """The validators compiled for one spec, shared by the clients of its generated class."""
+
+    def __init__(self) -> None:
+        self.schemas: SchemaValidator | None = None
+        self.validators: dict[str, OperationValidator] = {}
+
+    def validator(self, operation: Operation, spec: Spec) -> OperationValidator:
+        if self.schemas is None:
+            self.schemas = SchemaValidator(spec)  # the same source and content as every client's
+        return self.validators.setdefault(operation.operation_id, OperationValidator(operation, self.schemas))
 
 
 class _OperationMethod:
-    """A class attribute that becomes a real method on first use, docstring rendered then.
+    """An operation's attribute on the generated class: binds a method on first use per client.
 
-    Rendering every operation's documentation up front would cost ~170 renders per
-    spec; ``help(client.getRun)`` only needs one.
+    Nothing is rendered on access: the docstring and signature are computed when
+    ``help()``, ``__doc__`` or ``inspect`` ask (see :class:`OperationFunction`).
     """
+
+    __slots__ = ("name", "operation_id", "promised")
 
     def __init__(self, name: str, operation_id: str, promised: bool) -> None:
         self.name = name
@@ -349,28 +383,58 @@ class _OperationMethod:
         self.promised = promised
 
     def __get__(self, instance: Any, owner: type) -> Any:
-        function = _method(owner, self.name, self.operation_id, self.promised)
-        setattr(owner, self.name, function)
-        return function if instance is None else function.__get__(instance, owner)
+        if instance is None:
+            return self
+        function = OperationFunction(self.name, self.operation_id, self.promised, instance._spec, owner)
+        method = types.MethodType(function, instance)
+        instance.__dict__[self.name] = method  # later accesses are a plain attribute read
+        return method
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        form = " (promise form)" if self.promised else ""
+        return f"The {self.operation_id} operation{form}: see help(client.{self.name})."
 
 
-def _method(owner: type, name: str, operation_id: str, promised: bool) -> Callable:
-    if promised:
+class OperationFunction:
+    """What ``client.getRun`` is bound to: calls the operation; its docs are made when asked.
 
-        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-            return self._call_p(operation_id, args, kwargs)
+    A plain function's ``__doc__`` cannot wait to be read, and rendering one costs
+    a docs import and ~10-70 ms; this object's ``__doc__`` and ``__signature__`` are
+    properties, so ``help(client.getRun)``, ``client.getRun.__doc__`` and
+    ``inspect.signature`` see the same text and signature as before, made on demand.
+    """
 
-    else:
+    __slots__ = ("__name__", "__qualname__", "_doc", "_signature", "operation_id", "promised", "spec")
 
-        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-            return self._call(operation_id, args, kwargs)
+    def __init__(self, name: str, operation_id: str, promised: bool, spec: Spec, owner: type) -> None:
+        self.__name__ = name
+        self.__qualname__ = f"{owner.__name__}.{name}"
+        self.operation_id = operation_id
+        self.promised = promised
+        self.spec = spec
+        self._doc: str | None = None
+        self._signature: Any = None
 
-    operation = owner._spec.operations[operation_id]
-    method.__name__ = name
-    method.__qualname__ = f"{owner.__name__}.{name}"
-    method.__doc__ = _docstring(operation, promised)
-    method.__signature__ = _signature(operation)  # type: ignore[attr-defined]
-    return method
+    def __call__(self, client: Client, *args: Any, **kwargs: Any) -> Any:
+        if self.promised:
+            return client._call_p(self.operation_id, args, kwargs)
+        return client._call(self.operation_id, args, kwargs)
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        if self._doc is None:
+            self._doc = _docstring(self.spec.operations[self.operation_id], self.promised)
+        return self._doc
+
+    @property
+    def __signature__(self) -> Any:
+        if self._signature is None:
+            self._signature = _signature(self.spec.operations[self.operation_id])
+        return self._signature
+
+    def __repr__(self) -> str:
+        return f"<operation {self.__qualname__}>"
 
 
 def _docstring(operation: Operation, promised: bool) -> str:
@@ -397,19 +461,27 @@ def _signature(operation: Operation) -> Any:
     return inspect.Signature(params)
 
 
-def _generated_class(base: type, spec: Spec) -> type:
-    key = (base, spec.digest)
-    cls = _generated.get(key)
-    if cls is not None:
-        return cls
+_generated: OrderedDict[tuple[type, str, str], type] = OrderedDict()  # (base, source, digest)
+_generated_lock = threading.Lock()
+
+
+def _generated_class(base: type[Client], spec: Spec) -> type:
+    key = (base, spec.source, spec.digest)
     with _generated_lock:
         cls = _generated.get(key)
-        if cls is None:
-            cls = _generated[key] = _generate(base, spec)
+        if cls is not None:
+            _generated.move_to_end(key)
+            return cls
+    made = _generate(base, spec)
+    with _generated_lock:
+        cls = _generated.setdefault(key, made)
+        _generated.move_to_end(key)
+        while len(_generated) > CLASS_CACHE_SIZE:
+            _generated.popitem(last=False)  # its clients keep their class; new ones get a new one
     return cls
 
 
-def _generate(base: type, spec: Spec) -> type:
+def _generate(base: type[Client], spec: Spec) -> type:
     """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
     names: dict[str, tuple[str, bool]] = {}
     for op_id, operation in spec.operations.items():
@@ -422,18 +494,23 @@ def _generate(base: type, spec: Spec) -> type:
         for name, (op_id, promised) in names.items()
         if not hasattr(base, name)  # existing methods are never replaced: call() still finds the op
     }
+    name = f"{base.__name__}_{class_suffix(spec.source)}"
     namespace.update(
-        _spec=spec,
         _method_names=names,
-        _schemas=SchemaValidator(spec),
-        _validators={},
+        _compiled=_Compiled(),
         __module__=__name__,
-        __doc__=f"{base.__name__} generated from {spec.source}.",
+        __qualname__=name,
+        __doc__=f"{base.__name__} generated from {spec.source} ({len(spec.operations)} operations).",
     )
-    return type(f"{base.__name__}_{_class_suffix(spec.source)}", (base,), namespace)
+    return type(name, (base,), namespace)
 
 
-def _class_suffix(source: str) -> str:
-    # Perl: the spec URL with the scheme dropped and non-word characters as "_".
-    suffix = re.sub(r"\W", "_", re.sub(r"^\w+?://", "", source)).strip("_")
-    return suffix[-60:] or "spec"
+def class_suffix(source: str) -> str:
+    """A readable name for a spec source: its file name without the extension, as a word.
+
+    Perl names the package after the whole URL; a class name is for reading, so
+    ``/usr/share/.../openai-openapi.yaml`` gives ``openai_openapi``.
+    """
+    path = re.sub(r"[?#].*$", "", source).rstrip("/")
+    stem = re.sub(r"\.(?:ya?ml|json)$", "", path.rsplit("/", 1)[-1], flags=re.IGNORECASE)
+    return re.sub(r"\W+", "_", stem).strip("_")[:60] or "spec"

@@ -2,7 +2,8 @@
 
     OpenAPIClientError
     ├── SpecError          the spec cannot be read, parsed or resolved (names file and place)
-    ├── NoSuchOperation    unknown operationId (Perl: "[OpenAPI::Client] No such operationId")
+    ├── NoSuchOperation    an operation the spec lacks; also an AttributeError (``call``:
+    │                      Perl's "[OpenAPI::Client] No such operationId")
     ├── MissingAPIKey      OPENAI_API_KEY is unset (Perl croaks with the same message)
     ├── TransportError     no response (or a broken one): tx.result raises it (Perl croaks), and
     │                      a promise of a call rejects with it; equal to Perl's string
@@ -36,13 +37,46 @@ class SpecError(OpenAPIClientError):
 
 
 class NoSuchOperation(OpenAPIClientError, AttributeError):
-    """Raised by ``call`` for an unknown operationId, with Perl's exact message."""
+    """An operation the spec in use does not have.
+
+    ``call`` raises it with Perl's exact message (``str(exc)`` is ``PERL_MESSAGE``,
+    as ``$client->call`` croaks); attribute access (``client.createChatCompletion``)
+    with one that names the operation, the spec file, its operation count and the
+    commands that get OpenAI's whole API. Either way ``operation_id``, ``source``,
+    ``operation_count``, ``hint`` and ``perl_message`` are there to read.
+    """
 
     PERL_MESSAGE = "[OpenAPI::Client] No such operationId"
+    HINT = (
+        "for OpenAI's whole API run `openapi-client-openai spec fetch` once; "
+        "`openapi-client-openai spec info` says which spec OpenAI() uses and why"
+    )
 
-    def __init__(self, operation_id: str = "") -> None:
+    def __init__(
+        self, operation_id: str = "", source: str = "", operation_count: int | None = None, *, owner: str = ""
+    ) -> None:
         self.operation_id = operation_id
-        super().__init__(self.PERL_MESSAGE)
+        self.source = source
+        self.operation_count = operation_count
+        self.perl_message = self.PERL_MESSAGE
+        self.name = operation_id  # AttributeError's: Python suggests a near name from it
+        if owner:
+            message = f"{owner!r} object has no attribute {operation_id!r}: {self.detail}"
+        else:
+            message = self.PERL_MESSAGE
+        super().__init__(message)
+
+    @property
+    def detail(self) -> str:
+        """What is missing and from where, and how to get the rest (for people, not for parity)."""
+        if not self.source:
+            return f"no operation {self.operation_id!r}"
+        count = "" if self.operation_count is None else f" has {self.operation_count} operations and"
+        return f"the spec in use, {self.source},{count} has no operation {self.operation_id!r}; {self.HINT}"
+
+    @property
+    def hint(self) -> str:
+        return self.HINT
 
 
 class MissingAPIKey(OpenAPIClientError):

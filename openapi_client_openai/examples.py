@@ -21,7 +21,9 @@ from typing import Any
 
 from .errors import SpecError
 from .operations import Operation
+from .schemas import guess_type
 from .spec import Spec
+from .spec_refs import READ, TARGET, ref_of, step
 
 __all__ = ["build_example", "request_example", "response_example", "success_status"]
 
@@ -290,8 +292,8 @@ class _Builder:
             own = _own_example(self.spec, schema)
             if own is not _ABSENT:
                 return own
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
+        ref = ref_of(schema, TARGET)
+        if ref is not None:
             return self._follow(schema, ref)
         if "const" in schema and schema["const"] is not None:
             return schema["const"]
@@ -319,17 +321,14 @@ class _Builder:
     def _follow(self, schema: dict, ref: str) -> Any:
         if ref in self.expanding:
             raise _Cut(ref)
+        # One link at a time, so recursion is seen per ref. Siblings are merged as
+        # JSON::Validator reads them (READ: local example/default win), but only when
+        # they would change the value: a plain target is built once and memoised.
+        rule = READ if _SHAPING.intersection(schema) else TARGET
         try:
-            target = self.spec.pointer(ref)
+            target = step(self.spec, schema, rule)
         except SpecError:
             return {}
-        siblings = {k: v for k, v in schema.items() if k != "$ref"}
-        if _SHAPING.intersection(siblings) and isinstance(target, dict):
-            # OpenAPI 3.1 applies a $ref's siblings too; local ones (example, default) win.
-            merged = {**target, **siblings}
-            if "$ref" in target:
-                merged["$ref"] = target["$ref"]
-            target = merged
         self.expanding.append(ref)
         try:
             value = self.build(target)
@@ -456,22 +455,15 @@ def _perl_rejects(spec: Spec, schema: Any) -> bool:
 
 
 def _kind(schema: dict) -> str | None:
-    """The JSON type to build: the first non-null ``type``, else one the keywords imply."""
+    """The JSON type to build: the first non-null ``type``, else the one JSON::Validator guesses."""
     declared = schema.get("type")
     if isinstance(declared, list):
         named = [t for t in declared if isinstance(t, str)]
         declared = next((t for t in named if t != "null"), named[0] if named else None)
     if isinstance(declared, str):
         return declared
-    if any(k in schema for k in ("properties", "required", "additionalProperties", "minProperties")):
-        return "object"
-    if any(k in schema for k in ("items", "minItems", "maxItems", "prefixItems")):
-        return "array"
-    if any(k in schema for k in ("minLength", "maxLength", "pattern")):
-        return "string"
-    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")):
-        return "number"
-    return None
+    guess = guess_type(schema)
+    return guess if guess and guess != "const" else None  # a const is built before types are
 
 
 def _merge(parts: list) -> Any:
@@ -697,10 +689,10 @@ def _conforms(value: Any, schema: Any, spec: Spec, depth: int = 0) -> bool:
         return False
     if value is None:
         return _null_only(spec, schema)
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
+    if ref_of(schema, TARGET) is not None:
+        # Not a merge: the value must fit the target and, below, the referrer's own keywords.
         try:
-            target = spec.pointer(ref)
+            target = step(spec, schema, TARGET)
         except SpecError:
             return False
         if not _conforms(value, target, spec, depth + 1):

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .events import EventEmitter
+from .pointer import unescape
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "openai-api-key", "api-key"})
 
@@ -298,7 +299,7 @@ def json_pointer(data: Any, pointer: str) -> Any:
     if not pointer.startswith("/"):
         return None if pointer else data
     for token in pointer[1:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
+        token = unescape(token)
         if isinstance(data, dict) and token in data:
             data = data[token]
         elif isinstance(data, list) and token.isascii() and token.isdigit() and int(token) < len(data):

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .errors import SpecError
+from .pointer import escape
 
 if TYPE_CHECKING:
     from .spec import Spec
@@ -56,11 +57,11 @@ class Operation:
 
     @property
     def place(self) -> str:
-        return f"/paths/{_escape(self.path)}/{self.method}"
+        return f"/paths/{escape(self.path)}/{self.method}"
 
     @cached_property
     def path_item(self) -> dict:
-        return self.spec.resolve(self.spec.data["paths"][self.path], f"/paths/{_escape(self.path)}")
+        return self.spec.resolve(self.spec.data["paths"][self.path], f"/paths/{escape(self.path)}")
 
     @cached_property
     def definition(self) -> dict:
@@ -76,7 +77,7 @@ class Operation:
         found = []
         for owner, place in (
             (self.spec.data, ""),
-            (self.path_item, f"/paths/{_escape(self.path)}"),
+            (self.path_item, f"/paths/{escape(self.path)}"),
             (self.definition, self.place),
         ):
             params = owner.get("parameters")
@@ -115,7 +116,7 @@ def _check_shape(operation: Operation) -> None:
     """What the client reads of an operation must have the shape it expects."""
     source = operation.spec.source
     for owner, place in (
-        (operation.path_item, f"/paths/{_escape(operation.path)}"),
+        (operation.path_item, f"/paths/{escape(operation.path)}"),
         (operation.definition, operation.place),
     ):
         params = owner.get("parameters")
@@ -140,10 +141,6 @@ def _check_shape(operation: Operation) -> None:
             )
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 class OperationTable(Mapping[str, Operation]):
     """operationId -> Operation, in spec order, plus the snake_case aliases."""
 
@@ -160,7 +157,7 @@ class OperationTable(Mapping[str, Operation]):
         for path, item in paths.items():
             if not isinstance(path, str) or path.startswith("x-"):
                 continue
-            item = spec.resolve(item, f"/paths/{_escape(str(path))}")
+            item = spec.resolve(item, f"/paths/{escape(str(path))}")
             if not isinstance(item, dict):
                 continue
             for method, definition in item.items():
@@ -169,7 +166,7 @@ class OperationTable(Mapping[str, Operation]):
                 if "operationId" not in definition:
                     continue
                 op_id = definition["operationId"]
-                place = f"/paths/{_escape(path)}/{method}/operationId"
+                place = f"/paths/{escape(path)}/{method}/operationId"
                 if not isinstance(op_id, str) or not op_id:
                     raise SpecError("operationId must be a non-empty string", spec.source, place)
                 if op_id in self._by_id:

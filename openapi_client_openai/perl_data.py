@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from .errors import EncodeError
+from .pointer import join
 
 IV_MIN = -(2**63)
 UV_MAX = 2**64 - 1
@@ -117,7 +118,7 @@ class _Refused(Exception):
         self.keys: list[str] = []
 
     def where(self) -> str:
-        return "".join(f"/{_token(str(key))}" for key in reversed(self.keys))
+        return join(reversed(self.keys))
 
 
 def _perlify(value: Any, active: set, depth: int) -> Any:
@@ -158,10 +159,6 @@ def _perlify(value: Any, active: set, depth: int) -> Any:
         if isinstance(value, plain):
             return _perlify(plain(value), active, depth)
     raise _Refused(f"cannot send a value of type {type(value).__name__}")
-
-
-def _token(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def encode_json(value: Any) -> bytes:

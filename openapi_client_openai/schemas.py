@@ -10,7 +10,8 @@ walks the *data*, never the spec. Semantics follow JSON::Validator method by met
   which callers store back where it came from, as Perl's ``$_[1] = ...`` does;
 * keyword order: not, allOf, anyOf, oneOf, if/then/else, the type, and only when
   all of those passed, const and enum;
-* ``$ref`` siblings are merged into the target (``_state``); request mode: readOnly
+* ``$ref`` siblings are merged into the target as ``_state`` does (spec_refs.py's
+  VALIDATE rule; reading the document, ``get``, is its READ rule); request mode: readOnly
   properties are refused, discriminators (with a mapping) pick the schema.
 """
 
@@ -23,12 +24,12 @@ from typing import Any
 
 from .messages import render
 from .perl_data import data_type, encode_json, is_num, numify, perl_number, perl_str
+from .pointer import escape
 from .spec import Spec
+from .spec_refs import READ, VALIDATE, follow, get, ref_of
 
 Check = Callable[[Any, tuple, "Run", list], Any]
 
-_REF_KEYS = ("$ref", "$recursiveRef")
-_NOT_MERGED = ("$anchor", "$id", "$recursiveAnchor", "$recursiveRef", "$ref")
 _NUMERIC = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^-?\d+$")
 _FALSE_TEXT = re.compile(r"^(0|false|)$")
@@ -120,7 +121,7 @@ def pointer(path: tuple) -> str:
     keys = []
     while path:
         path, key = path
-        keys.append(str(key).replace("~", "~0").replace("/", "~1"))
+        keys.append(escape(key))
     return "/" + "/".join(reversed(keys)) if keys else "/"
 
 
@@ -130,13 +131,19 @@ def schema_type(schema: Any, data: Any = _NO_DATA) -> Any:
         return ""
     if truthy(schema.get("type")):
         return schema["type"]
-    guess = _guess(schema)
+    guess = guess_type(schema)
     if guess == "const" or not guess or data is _NO_DATA or data is None:
         return guess
     return guess if guess == data_type(data) else ""
 
 
-def _guess(schema: dict) -> str:
+def guess_type(schema: dict) -> str:
+    """JSON::Validator::Util's ``_guess_schema_type``: the type a schema without ``type`` implies.
+
+    ``object``, ``array``, ``string``, ``number``, ``const`` (a ``const`` and nothing
+    that implies more) or ``""``; keyword values are read with Perl's truth, as there.
+    The one type guesser of the package: validation, examples and docs all use it.
+    """
     if (
         truthy(schema.get("additionalProperties"))
         or truthy(schema.get("patternProperties"))
@@ -319,62 +326,22 @@ class SchemaValidator:
 
     # Draft 2019-09 ``_state``: follow $ref, the target's keys over its referrers'.
     def state(self, schema: Any) -> Any:
-        if not isinstance(schema, dict) or not any(isinstance(schema.get(k), str) for k in _REF_KEYS):
+        if ref_of(schema, VALIDATE) is None:
             return schema
         merged = self._merged.get(id(schema))
         if merged is None:
-            alongside: dict = {}
-            node: Any = schema
-            seen: set = set()
-            while isinstance(node, dict):
-                ref = node.get("$ref") or node.get("$recursiveRef")
-                if not ref or not isinstance(ref, str) or id(node) in seen:
-                    break
-                seen.add(id(node))
-                alongside.update(node)
-                node = self.spec.pointer(ref)
-            if isinstance(node, dict):
-                for name in _NOT_MERGED:
-                    alongside.pop(name, None)
-                merged = {**alongside, **node}
-            else:
-                merged = node
-            self._merged[id(schema)] = merged
+            merged = self._merged[id(schema)] = follow(self.spec, schema, VALIDATE)
             self._keep.append(schema)
         return merged
 
     # JSON::Validator's ``get``: walk a pointer, following $ref, the referrer's keys winning.
     def get(self, path: str) -> Any:
         if path not in self._pointed:
-            node = self._follow(self.spec.data)
-            for token in path.split("/")[1:] if path.startswith("/") else []:
-                token = token.replace("~1", "/").replace("~0", "~")
-                if isinstance(node, dict) and token in node:
-                    node = node[token]
-                elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                    node = node[int(token)]
-                else:
-                    node = None
-                    break
-                node = self._follow(node)
-            self._pointed[path] = node
+            self._pointed[path] = get(self.spec, path)
         return self._pointed[path]
 
     def _follow(self, node: Any) -> Any:
-        seen: set = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and id(node) not in seen:
-            seen.add(id(node))
-            target = self.spec.pointer(node["$ref"])
-            if isinstance(target, dict):
-                merged = {**target, **node}
-                if "$ref" in target:
-                    merged["$ref"] = target["$ref"]
-                else:
-                    del merged["$ref"]
-                node = merged
-            else:
-                node = target
-        return node
+        return follow(self.spec, node, READ)
 
     def compile(self, schema: Any) -> Check:
         """The check of a schema (``$ref`` followed and merged), made once."""
@@ -424,7 +391,7 @@ class SchemaValidator:
             if typed is not None:
                 steps.append(typed)
         else:
-            guess = _guess(schema)
+            guess = guess_type(schema)
             if guess:
                 steps.append(self._guessed(guess, schema))
         finals = []

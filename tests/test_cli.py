@@ -144,6 +144,15 @@ def test_no_response_is_one_line_and_non_zero() -> None:
         (("call", "getRun"), None, 1, "OPENAI_API_KEY environment variable must be set"),
         (("docs", "--spec", "/no/such/spec.yaml", "--out", "/tmp"), TEST_KEY, 1, "/no/such/spec.yaml"),
         (("docs", "--out", "/tmp", "--format", "pdf"), TEST_KEY, 2, "--format takes pod, text, md"),
+        # #11 row 17: one clear line, never a traceback
+        (
+            ("call", "getRun", "--body", "[" * 5000 + "]" * 5000),
+            TEST_KEY,
+            2,
+            "--body: JSON nested too deeply",
+        ),
+        (("mock", "--port", "99999"), TEST_KEY, 2, "--port: a port is 0 to 65535, got 99999"),
+        (("mock", "--port", "-1"), TEST_KEY, 2, "--port: a port is 0 to 65535, got -1"),
     ],
 )
 def test_user_errors_are_one_line_never_a_traceback(

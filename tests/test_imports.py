@@ -32,7 +32,8 @@ def sources() -> list[Path]:
     ("library", "allowed"),
     [
         ("requests", {"openapi_client_openai/transport/session.py"}),
-        ("yaml", {"openapi_client_openai/spec.py"}),
+        ("yaml", {"openapi_client_openai/spec_yaml.py"}),
+        ("ryml", {"openapi_client_openai/spec_yaml.py"}),
         ("cffi", {"perl_compat/_ffi.py"}),
     ],
 )

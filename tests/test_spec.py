@@ -14,13 +14,9 @@ import pytest
 import yaml
 
 from openapi_client_openai import SpecError
-from openapi_client_openai.spec import (
-    BUNDLED_SPEC,
-    cache_dir,
-    discover_spec,
-    load_spec,
-    perl_distribution_spec,
-)
+from openapi_client_openai.spec import BUNDLED_SPEC, load_spec
+from openapi_client_openai.spec_cache import cache_dir
+from openapi_client_openai.spec_discovery import discover_spec, forget_perl_distribution
 
 MINIMAL = {
     "openapi": "3.1.0",
@@ -165,10 +161,10 @@ def test_yaml_is_typed_as_yaml_xs_types_it(tmp_path: Path, perl_env: dict) -> No
         check=True,
         env=perl_env,
     )
-    from openapi_client_openai.spec import _parse
+    from openapi_client_openai.spec_yaml import parse
 
     # Cpanel::JSON::XS writes a dual-valued "1.0" as a string, like YAML::XS reads it.
-    assert _parse(path.read_bytes(), str(path)) == json.loads(perl.stdout)
+    assert parse(path.read_bytes(), str(path)) == json.loads(perl.stdout)
 
 
 def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +172,7 @@ def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     share = tmp_path / "lib" / "auto" / "share" / "dist" / "OpenAPI-Client-OpenAI"
     share.mkdir(parents=True)
     (share / "openapi.yaml").write_text(yaml.safe_dump(MINIMAL))
-    perl_distribution_spec.cache_clear()
+    forget_perl_distribution()
     monkeypatch.setenv("PERL5LIB", str(tmp_path / "lib"))
     try:
         assert discover_spec() == str(share / "openapi.yaml")
@@ -184,10 +180,10 @@ def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         assert discover_spec() == "/from/env.yaml"
         monkeypatch.delenv("OPENAI_OPENAPI_SPEC")
         monkeypatch.setenv("PATH", str(tmp_path / "no-perl-here"))  # no perl, no Perl distribution
-        perl_distribution_spec.cache_clear()
+        forget_perl_distribution()
         assert discover_spec() == str(BUNDLED_SPEC)
     finally:
-        perl_distribution_spec.cache_clear()
+        forget_perl_distribution()
 
 
 def test_cache_is_used_and_survives_corruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,7 +213,7 @@ def test_cache_from_a_writable_by_others_place_is_never_loaded(
     import marshal
     import zlib
 
-    from openapi_client_openai.spec import CACHE_FORMAT
+    from openapi_client_openai.spec_cache import CACHE_FORMAT
 
     payload = marshal.dumps({"planted": True})
     planted = CACHE_FORMAT + f"document {digest} {zlib.crc32(payload):08x}\n".encode() + payload

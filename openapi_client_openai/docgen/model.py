@@ -278,7 +278,7 @@ def _with_deprecation(facts: schemas.SchemaFacts, deprecated: bool) -> schemas.S
 
 
 def _schema_description(spec: Spec, schema: Any) -> str:
-    node = schemas.resolve_schema(spec, schema)
+    node = spec.resolve(schema)
     return (
         node.get("description", "")
         if isinstance(node, dict) and isinstance(node.get("description"), str)
@@ -297,7 +297,7 @@ def _parameter_value(spec: Spec, name: str, schema: Any, param: dict) -> Any:
         first = spec.resolve(next(iter(param["examples"].values())))
         if isinstance(first, dict) and "value" in first:
             return first["value"]
-    node = schemas.resolve_schema(spec, schema)
+    node = spec.resolve(schema)
     if isinstance(node, dict):
         if "example" in node and node["example"] is not None:
             return node["example"]
@@ -364,7 +364,7 @@ def _upload_paths(spec: Spec, properties: dict, value: dict) -> dict:
     for name, prop in properties.items():
         if name not in out:
             continue
-        node = schemas.resolve_schema(spec, prop)
+        node = spec.resolve(prop)
         if _is_binary(spec, node):
             out[name] = f"/path/to/{name}"
         elif isinstance(node, dict) and _is_binary(spec, node.get("items")) and isinstance(out[name], list):
@@ -373,7 +373,7 @@ def _upload_paths(spec: Spec, properties: dict, value: dict) -> dict:
 
 
 def _is_binary(spec: Spec, schema: Any) -> bool:
-    node = schemas.resolve_schema(spec, schema)
+    node = spec.resolve(schema)
     return isinstance(node, dict) and (node.get("format") == "binary" or "contentMediaType" in node)
 
 

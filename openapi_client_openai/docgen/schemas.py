@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..schemas import guess_type
 from ..spec import Spec
 
 MISSING = object()
@@ -26,7 +27,7 @@ class SchemaFacts:
 
 
 def facts(spec: Spec, schema: Any) -> SchemaFacts:
-    node = resolve_schema(spec, schema)
+    node = spec.resolve(schema)
     allowed, exhaustive = _allowed(spec, node, 0)
     return SchemaFacts(
         type_label=type_label(spec, node),
@@ -44,7 +45,7 @@ def type_label(spec: Spec, schema: Any, depth: int = 0) -> str:
 
 
 def _type_labels(spec: Spec, schema: Any, depth: int) -> list:
-    node = resolve_schema(spec, schema)
+    node = spec.resolve(schema)
     if depth > 8 or not isinstance(node, dict) or not node:
         return []
     found: list = []
@@ -78,12 +79,11 @@ def _type_labels(spec: Spec, schema: Any, depth: int) -> list:
                     add(label)
                 break
     if not found:
-        if "properties" in node or "additionalProperties" in node:
-            add("object")
-        elif "items" in node:
-            add("array")
-        elif "const" in node:
+        guess = guess_type(node)
+        if guess == "const":
             add(_json_type(node["const"]))
+        elif guess:
+            add(guess)
         elif isinstance(node.get("enum"), list):
             for value in node["enum"]:
                 add(_json_type(value))
@@ -118,19 +118,19 @@ def _allowed(spec: Spec, node: Any, depth: int) -> tuple:
     if "const" in node:
         return ((node["const"],) if node["const"] is not None else ()), True
     if isinstance(node.get("items"), dict) and not node.get("anyOf") and not node.get("oneOf"):
-        return _allowed(spec, resolve_schema(spec, node["items"]), depth + 1)  # an array's item values
+        return _allowed(spec, spec.resolve(node["items"]), depth + 1)  # an array's item values
     values: list = []
     exhaustive = True
     options = (node.get("anyOf") or []) + (node.get("oneOf") or [])
     for option in options:
-        option = resolve_schema(spec, option)
+        option = spec.resolve(option)
         if isinstance(option, dict) and option.get("type") == "null":
             continue
         found, whole = _allowed(spec, option, depth + 1)
         exhaustive = exhaustive and whole
         values.extend(v for v in found if v not in values)
     for part in node.get("allOf") or []:
-        found, whole = _allowed(spec, resolve_schema(spec, part), depth + 1)
+        found, whole = _allowed(spec, spec.resolve(part), depth + 1)
         if found:
             return found, whole
     return tuple(values), exhaustive and bool(values)
@@ -142,28 +142,17 @@ def _default(spec: Spec, node: Any) -> Any:
     if "default" in node:
         return node["default"]
     for part in node.get("allOf") or []:
-        found = _default(spec, resolve_schema(spec, part))
+        found = _default(spec, spec.resolve(part))
         if found is not MISSING:
             return found
     return MISSING
-
-
-def resolve_schema(spec: Spec, schema: Any) -> Any:
-    """The schema a ``$ref`` names, with the referrer's own keywords on top (OAS 3.1)."""
-    if isinstance(schema, dict) and "$ref" in schema:
-        target = spec.resolve(schema)
-        extra = {k: v for k, v in schema.items() if k != "$ref"}
-        if extra and isinstance(target, dict):
-            return {**target, **extra}
-        return target
-    return schema
 
 
 def object_shape(spec: Spec, schema: Any) -> tuple:
     """(properties, required) of an object schema, ``allOf`` parts merged in order."""
     properties: dict = {}
     required: list = []
-    stack = [resolve_schema(spec, schema)]
+    stack = [spec.resolve(schema)]
     seen = 0
     while stack and seen < 64:
         seen += 1
@@ -175,7 +164,7 @@ def object_shape(spec: Spec, schema: Any) -> tuple:
         for name in node.get("required") or []:
             if name not in required:
                 required.append(name)
-        stack[:0] = [resolve_schema(spec, part) for part in node.get("allOf") or []]
+        stack[:0] = [spec.resolve(part) for part in node.get("allOf") or []]
     return properties, required
 
 
@@ -196,12 +185,12 @@ def optional_properties_droppable(spec: Spec, schema: Any) -> bool:
     That holds for plain objects (``allOf`` parts included); a top-level choice
     (``oneOf``/``anyOf``), ``minProperties`` or a dependency may need the others.
     """
-    stack = [resolve_schema(spec, schema)]
+    stack = [spec.resolve(schema)]
     seen = 0
     while stack and seen < 64:
         seen += 1
         node = stack.pop()
         if not isinstance(node, dict) or any(key in node for key in _NEEDS_WHOLE_OBJECT):
             return False
-        stack.extend(resolve_schema(spec, part) for part in node.get("allOf") or [])
+        stack.extend(spec.resolve(part) for part in node.get("allOf") or [])
     return True
