@@ -110,7 +110,7 @@ class Transport:
 
     def send(self, tx: Transaction) -> Transaction:
         """Fill ``tx.res`` from the network; a failure becomes ``tx.error`` without a code."""
-        url = tx.req.url
+        url = str(tx.req.url)
         end = url.find("/", url.find("//") + 2)
         origin = url if end < 0 else url[:end]
         route = self._route(origin)
@@ -137,7 +137,7 @@ class Transport:
                 headers["Cookie"] = cookie
         try:
             response = route.pool.urlopen(
-                req.method,
+                req.method.upper(),  # Perl's method is the spec's "post"; the wire says POST
                 target,
                 body=req.body or None,
                 headers=headers,
@@ -214,7 +214,7 @@ def _wire_headers(req: Request) -> dict[str, str]:
         else:
             lower[key] = name
             headers[name] = value
-    if req.body or req.method in ("POST", "PUT", "PATCH"):
+    if req.body or req.method.upper() in ("POST", "PUT", "PATCH"):
         headers["Content-Length"] = str(len(req.body))
     return headers
 
@@ -234,8 +234,8 @@ def _prepared(req: Request, session: Any) -> Any:
     from requests.structures import CaseInsensitiveDict
 
     prepared = requests.PreparedRequest()
-    prepared.method = req.method
-    prepared.url = req.url  # already escaped exactly as Mojo escapes it: never re-quoted
+    prepared.method = req.method.upper()
+    prepared.url = str(req.url)  # already escaped exactly as Mojo escapes it: never re-quoted
     prepared.headers = CaseInsensitiveDict(_wire_headers(req))
     prepared.body = req.body or None
     prepared.hooks = {"response": []}
@@ -263,7 +263,7 @@ def _probe(req: Request) -> Any:
     import requests
 
     probe = requests.PreparedRequest()
-    probe.method, probe.url = req.method, req.url
+    probe.method, probe.url = req.method.upper(), str(req.url)
     probe.headers = {}
     return probe
 

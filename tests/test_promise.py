@@ -91,7 +91,7 @@ def test_await_in_asyncio_gives_the_transaction_or_raises(api_key: str) -> None:
     with MockServer(BUNDLED_SPEC) as server:
         (first, second), reason = asyncio.run(main(server.base_url))
     assert (first.res.code, second.res.code) == (200, 200)
-    assert first.req.url.endswith("/runs/r") and second.req.url.endswith("/runs/s")
+    assert str(first.req.url).endswith("/runs/r") and str(second.req.url).endswith("/runs/s")
     assert reason == "Connection refused"
 
 
