@@ -17,21 +17,28 @@ from .errors import (
     SpecError,
     TransportError,
 )
+from .headers import Headers
+from .message import Request, Response
 from .openai import OpenAI
 from .promise import Promise, PromiseRejected
 from .transaction import Transaction
+from .url import URL
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "URL",
     "Client",
     "EncodeError",
+    "Headers",
     "MissingAPIKey",
     "NoSuchOperation",
     "OpenAI",
     "OpenAPIClientError",
     "Promise",
     "PromiseRejected",
+    "Request",
+    "Response",
     "SpecError",
     "Transaction",
     "TransportError",

@@ -144,6 +144,11 @@ class SpecSchema:
         servers[0]["url"] = str(absolute)
         return self
 
+    def bundle(self) -> SpecSchema:
+        """JSON::Validator's ``bundle``: one self-contained document. Specs here only have
+        local references, which bundling leaves as they are, so it is the same document."""
+        return SpecSchema(self._spec)
+
     def routes(self) -> list[dict[str, Any]]:
         """Every operation as ``{'method', 'operation_id', 'path'}``, in OpenAPIv2::routes' order."""
         weighted = []

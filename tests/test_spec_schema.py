@@ -88,6 +88,7 @@ def ours(client: Client, pointers: list) -> dict:
         "routes": validator.routes(),
         "base_url": str(validator.base_url()),
         "moniker": validator.moniker,
+        "bundle": validator.bundle().data,
     }
 
 

@@ -102,6 +102,7 @@ sub validator_facts {
     routes   => [$validator->routes->each],
     base_url => $validator->base_url->to_string,
     moniker  => $validator->moniker,
+    bundle   => $validator->bundle->data,
   };
 }
 
