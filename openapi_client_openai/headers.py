@@ -56,7 +56,8 @@ def _accessor(name: str) -> perl_method[Any]:
 
     def accessor(self: Headers, *values: Any) -> Any:
         if values:  # Mojo sets the list as given, without add()'s checks
-            self._values[key] = [value if type(value) is str else _text(value) for value in values]
+            self._values[key] = [value if value.__class__ is str else _text(value) for value in values]
+            self._names[key] = name
             return self
         found = self._values.get(key)
         return None if found is None else ", ".join(found)
@@ -94,45 +95,60 @@ class Headers:
 
     def __init__(self, pairs: Iterable[tuple[str, Any]] | Mapping[str, Any] = ()) -> None:
         self._values: dict[str, list[str]] = {}  # lower-case name -> values, in order
-        self._names: dict[str, str] = {}  # lower-case name -> first spelling seen (never forgotten)
+        self._names: dict[str, str] = {}  # lower-case name -> name as printed (never forgotten)
         self._parsing: _Parsing | None = None
+        if not pairs:
+            return
         if isinstance(pairs, Mapping):
             self.from_hash(pairs)
             return
         values, names = self._values, self._names
-        for name, value in pairs:
+        for name, value in pairs:  # the per-response path: kept tight
             key = name.lower()
             if key in values:
-                values[key].append(value if type(value) is str else _text(value))
+                values[key].append(value if value.__class__ is str else _text(value))
             else:
-                names.setdefault(key, name)
-                values[key] = [value if type(value) is str else _text(value)]
+                values[key] = [value if value.__class__ is str else _text(value)]
+                names[key] = name
 
     # -- Mojo::Headers ------------------------------------------------------------------
 
     def add(self, name: str, *values: Any) -> Headers:
         """Add values to a header (Mojo's ``add``): CR or LF in a value is refused."""
-        texts = [value if type(value) is str else _text(value) for value in values]
+        if len(values) == 1:  # the common case, on every call's path: kept short
+            value = values[0]
+            if value.__class__ is not str:
+                value = _text(value)
+            if "\r" in value or "\n" in value:
+                raise HeaderError(f"Invalid characters in {name} header")
+            key = name.lower()
+            found = self._values.get(key)
+            if found is None:
+                self._values[key] = [value]
+                if key not in self._names:
+                    self._names[key] = name
+            else:
+                found.append(value)
+            return self
+        texts = [value if value.__class__ is str else _text(value) for value in values]
         for text in texts:
             if "\r" in text or "\n" in text:
                 raise HeaderError(f"Invalid characters in {name} header")
         key = name.lower()
         if key not in self._names:
             self._names[key] = name
-        existing = self._values.get(key)
-        if existing is None:
-            self._values[key] = texts
-        else:
-            existing.extend(texts)
+        self._values.setdefault(key, []).extend(texts)
         return self
 
     def header(self, name: str, *values: Any) -> Any:
         """``header(name)``: the values joined with ", ", None when absent;
         ``header(name, value, ...)``: replace them all, and return the headers."""
-        if values:
-            return self.remove(name).add(name, *values)
-        found = self._values.get(name.lower())
-        return None if found is None else ", ".join(found)
+        if not values:
+            found = self._values.get(name.lower())
+            return None if found is None else ", ".join(found)
+        key = name.lower()
+        self._values.pop(key, None)  # Mojo: remove, then add
+        return self.add(name, *values)
 
     def every_header(self, name: str) -> list[str]:
         """Every value of a header, in order (an empty list when absent)."""
@@ -145,12 +161,13 @@ class Headers:
     def append(self, name: str, value: Any) -> Headers:
         """Add to the one value of a header, ", "-separated (Mojo's ``append``)."""
         old = self.header(name)
-        text = value if type(value) is str else _text(value)
+        text = value if value.__class__ is str else _text(value)
         return self.header(name, text if old is None else f"{old}, {text}")
 
     def names(self) -> list[str]:
         """Header names in Mojo's order and case: sorted, the usual case for the names it knows."""
-        return [_CANONICAL.get(key) or self._names[key] for key in sorted(self._values)]
+        names = self._names
+        return [_CANONICAL.get(key) or names[key] for key in sorted(self._values)]
 
     def to_hash(self, multi: bool = False) -> dict[str, Any]:
         """``{name: 'joined, values'}``, or ``{name: [values]}`` with ``multi``."""
@@ -314,7 +331,8 @@ class Headers:
 
     def set(self, name: str, value: Any) -> Headers:
         """Replace every value of ``name`` (Mojo's ``header($name => $value)``)."""
-        return self.header(name, value)
+        self._values.pop(name.lower(), None)
+        return self.add(name, value)
 
     def every(self, name: str) -> list[str]:
         return self.every_header(name)
@@ -353,8 +371,12 @@ class Headers:
 
     def items(self) -> list[tuple[str, str]]:
         """Every (name, value) pair in Mojo's order, repeated names included."""
-        values, names = self._values, self._names
-        return [(_CANONICAL.get(key) or names[key], value) for key in sorted(values) for value in values[key]]
+        names, canonical = self._names, _CANONICAL.get
+        return [
+            (canonical(key) or names[key], value)
+            for key, found in sorted(self._values.items())
+            for value in found
+        ]
 
     def to_dict(self) -> dict[str, str]:
         return self.to_hash()
