@@ -20,23 +20,30 @@ from .errors import (
     UserAgentError,
 )
 from .ioloop import IOLoop
+from .headers import Headers
+from .message import Request, Response
 from .openai import OpenAI
 from .promise import Promise
 from .transaction import Transaction
 from .useragent import UserAgent
+from .url import URL
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "URL",
     "Client",
     "EncodeError",
     "IOLoop",
+    "Headers",
     "MissingAPIKey",
     "NoSuchOperation",
     "OpenAI",
     "OpenAPIClientError",
     "Promise",
     "PromiseRejected",
+    "Request",
+    "Response",
     "SpecError",
     "Transaction",
     "TransportError",

@@ -259,7 +259,7 @@ def _python_only(operation: str, params: dict, spec: str | None, out: TextIO) ->
     out.write(f"Python: {_indented(python_call(sample))}\n")
     with MockServer(spec) as server:
         tx = OpenAI(spec, base_url=server.base_url).call(operation, dict(params))
-    out.write(f"sent:     {tx.req.method} {tx.req.url}\n")
+    out.write(f"sent:     {tx.req.method.upper()} {tx.req.url}\n")
     if tx.req.body:
         out.write(f"          {tx.req.body.decode('utf-8', 'replace')}\n")
     out.write(f"received: {tx.res.code} {tx.res.message}\n{_summary(tx.res.json())}\n")

@@ -32,6 +32,7 @@ from .promise import Promise
 from .request import GENERATORS, URL, Generator, build
 from .schemas import SchemaValidator
 from .spec import Spec, SpecSource, load_spec
+from .spec_schema import SpecSchema
 from .transaction import Transaction
 from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
@@ -120,6 +121,11 @@ class Client(EventEmitter):
     @property
     def spec(self) -> Spec:
         return self._spec
+
+    @property
+    def validator(self) -> SpecSchema:
+        """``$client->validator``: the spec as JSON::Validator's schema (``get(pointer)``, ``data``)."""
+        return SpecSchema.of(self._spec)
 
     @property
     def base_url(self) -> URL:

@@ -6,97 +6,15 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .events import EventEmitter
+from .headers import SECRET_HEADERS, Headers, mask
+from .perl_method import perl_method
 from .pointer import unescape
+from .url import URL
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "openai-api-key", "api-key"})
-
-
-class Headers:
-    """Case-insensitive, multi-valued, order-keeping headers (Mojo::Headers' semantics).
-
-    ``headers['X']`` joins repeated values with ``", "`` as Mojo's ``header`` does.
-    ``repr`` masks credentials; the values themselves stay intact, as in Perl.
-    """
-
-    __slots__ = ("_pairs",)
-
-    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
-        self._pairs: list[tuple[str, str]] = [(str(k), str(v)) for k, v in pairs]
-
-    def add(self, name: str, value: str) -> None:
-        self._pairs.append((name, value))
-
-    def set(self, name: str, value: str) -> None:
-        """Replace every value of ``name`` (Mojo's ``header($name => $value)``)."""
-        self.remove(name)
-        self._pairs.append((name, value))
-
-    def remove(self, name: str) -> None:
-        lower = name.lower()
-        self._pairs = [(k, v) for k, v in self._pairs if k.lower() != lower]
-
-    def every(self, name: str) -> list[str]:
-        lower = name.lower()
-        return [v for k, v in self._pairs if k.lower() == lower]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        values = self.every(name)
-        return ", ".join(values) if values else default
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and bool(self.every(name))
-
-    def names(self) -> list[str]:
-        seen: dict[str, str] = {}
-        for k, _ in self._pairs:
-            seen.setdefault(k.lower(), k)
-        return list(seen.values())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
-
-    def __len__(self) -> int:
-        return len(self.names())
-
-    def items(self) -> list[tuple[str, str]]:
-        """Every (name, value) pair, repeated names included."""
-        return list(self._pairs)
-
-    def to_dict(self) -> dict[str, str]:
-        return {name: self[name] for name in self.names()}
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Headers):
-            return sorted((k.lower(), v) for k, v in self._pairs) == sorted(
-                (k.lower(), v) for k, v in other._pairs
-            )
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k}: {mask(k, v)}" for k, v in self._pairs)
-        return f"Headers({shown})"
-
-    @property
-    def content_type(self) -> str | None:
-        return self.get("Content-Type")
-
-
-def mask(name: str, value: str) -> str:
-    """A header value fit for logs and reprs: credentials keep only their scheme."""
-    if name.lower() not in SECRET_HEADERS:
-        return value
-    scheme, _, secret = value.partition(" ")
-    return f"{scheme} ***" if secret else "***"
+__all__ = ["SECRET_HEADERS", "Headers", "Request", "Response", "json_pointer", "mask"]
 
 
 class _Message:
@@ -145,13 +63,14 @@ class _Message:
         except (LookupError, UnicodeDecodeError):
             return body.decode("latin-1")
 
+    @perl_method
     def json(self, pointer: str | None = None) -> Any:
         """The body decoded as JSON (once), or None when it is not JSON; Mojo's ``json``.
 
         ``pointer`` is a JSON pointer such as ``/data/0/id``; a missing target gives None.
         """
         if self._json is _UNSET:
-            self._json = _decode_json(self.body, self.headers.content_type)
+            self._json = _decode_json(self.body, self.headers.header("Content-Type"))
         if not pointer or pointer == "0":  # Perl: a false pointer means the whole document
             return self._json
         return json_pointer(self._json, pointer)
@@ -310,21 +229,26 @@ def json_pointer(data: Any, pointer: str) -> Any:
 
 
 class Request(_Message):
-    """What was (or would have been) sent: method, URL, headers, body, and ``env``."""
+    """What was (or would have been) sent: method, URL, headers, body, and ``env``.
+
+    ``method`` is Perl's value: the spec's lower-case key (``'post'``) for a request
+    built from a valid call, upper case for the unsent 400 of invalid input; the
+    request line on the wire is always upper case. ``url`` is a :class:`URL`.
+    """
 
     __slots__ = ("env", "method", "url")
 
     def __init__(
         self,
         method: str,
-        url: Any,
+        url: str | URL,
         headers: Headers | None = None,
         body: bytes = b"",
         env: dict | None = None,
     ) -> None:
         super().__init__(headers, body)
         self.method = method
-        self.url = url
+        self.url = url if isinstance(url, URL) else URL(url)
         self.env = env if env is not None else {}
 
     def __repr__(self) -> str:

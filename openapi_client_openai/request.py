@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +18,7 @@ from .errors import UnknownContent, UploadError
 from .message import Headers, Request
 from .operations import Operation
 from .perl_data import encode_json, perl_str, perlify
+from .url import URL, encode_pairs  # URL lives in url.py; imported from here by older code
 from .validation import DEFAULT_COERCE, OperationValidator, query_values, truthy
 
 USER_AGENT = "Mojo-OpenAPI (Python)"
@@ -28,120 +27,7 @@ USER_AGENT = "Mojo-OpenAPI (Python)"
 # ``$t->add_generator(name => sub ($t, $tx, $value) {...})``.
 Generator = Callable[[Any, str, "URL", Headers], bytes]
 
-_PATH_SAFE = "-._~!$&'()*+,;=:@"
 _PLACEHOLDER = re.compile(r"\{([-\w]+)\}")
-
-
-@lru_cache(maxsize=4096)
-def path_escape(text: str) -> str:
-    """Mojo::Path's escaping of one segment (UTF-8, RFC 3986 sub-delims kept)."""
-    return urllib.parse.quote(text.encode("utf-8", "surrogatepass"), safe=_PATH_SAFE)
-
-
-def form_escape(text: str) -> str:
-    """Mojo::Parameters' escaping: only ``*-._`` and alphanumerics kept, space as ``+``."""
-    quoted = urllib.parse.quote(text.encode("utf-8", "surrogatepass"), safe="*-._")
-    return quoted.replace("~", "%7E").replace("%20", "+")
-
-
-def encode_pairs(pairs: Iterable[tuple[str, str]]) -> str:
-    return "&".join(f"{form_escape(name)}={form_escape(value)}" for name, value in pairs)
-
-
-class URL:
-    """A URL split the way Mojo::URL splits it: mutable, and ready to take route segments.
-
-    ``client.base_url`` is one of these (Perl's is a Mojo::URL you can change in
-    place); every request works on a copy.
-    """
-
-    def __init__(self, url: str | URL = "") -> None:
-        if isinstance(url, URL):
-            url = str(url)
-        split = urllib.parse.urlsplit(url)
-        self.scheme = split.scheme.lower()
-        host = split.netloc.rpartition("@")[2]  # Mojo keeps the host's case, urlsplit would not
-        self.host = (
-            host[1 : host.index("]")] if host.startswith("[") and "]" in host else host.partition(":")[0]
-        )
-        self.port = split.port
-        self.path = split.path
-        self.raw_query = split.query  # kept verbatim until a parameter touches the query
-        self.query: list[tuple[str, str]] | None = None
-        self.fragment = split.fragment
-
-    @property
-    def path(self) -> str:
-        path = "/".join(path_escape(part) for part in self.parts)
-        if self.leading_slash:
-            path = "/" + path
-        if self.trailing_slash:
-            path += "/"
-        return path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        # Mojo::Path: unescape, then remember the slashes around the segments.
-        path = urllib.parse.unquote(value, errors="surrogateescape")
-        self.leading_slash = path.startswith("/")
-        path = path[1:] if self.leading_slash else path
-        self.trailing_slash = path.endswith("/")
-        path = path[:-1] if self.trailing_slash else path
-        self.parts = path.split("/") if path else []
-
-    def clone(self) -> URL:
-        copy = URL.__new__(URL)
-        copy.__dict__.update(self.__dict__)
-        copy.parts = list(self.parts)
-        copy.query = None if self.query is None else list(self.query)
-        return copy
-
-    def pairs(self) -> list[tuple[str, str]]:
-        if self.query is None:
-            self.query = []
-            for pair in self.raw_query.split("&") if self.raw_query else []:
-                match = re.match(r"^([^=]+)(?:=(.*))?$", pair, re.S)
-                if match:
-                    name, value = (urllib.parse.unquote_plus(x or "") for x in match.groups())
-                    self.query.append((name, value))
-        return self.query
-
-    def set_param(self, name: str, values: list) -> None:
-        """Mojo::Parameters' ``param($name => [...])``: replace, undef values as ''."""
-        pairs = [pair for pair in self.pairs() if pair[0] != name]
-        pairs += [(name, perl_str(v)) for v in values]
-        self.query = pairs
-
-    @property
-    def authority(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port is None else f"{host}:{self.port}"
-
-    def __str__(self) -> str:
-        path = self.path
-        query = self.raw_query if self.query is None else encode_pairs(self.query)
-        if query:
-            path += "?" + query
-        url = f"{self.scheme}:" if self.scheme else ""
-        if self.host:
-            url += "//" + self.authority
-            if path and not path.startswith(("/", "?")):
-                path = "/" + path
-        url += path
-        if self.fragment:
-            url += "#" + urllib.parse.quote(self.fragment, safe="-._~!$&'()*+,;=:@/?")
-        return url
-
-    def __repr__(self) -> str:
-        return f"URL({str(self)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (URL, str)):
-            return str(self) == str(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(str(self))
 
 
 def fill_path(template: str, params: dict) -> list[str]:
@@ -192,11 +78,11 @@ def build(
     }
 
     url = base_url.clone()
-    url.parts += fill_path(operation.path, params)
+    url.path.parts += fill_path(operation.path, params)
     headers = Headers()
     for parameter in validator.parameters:
         if parameter.where == "query":
-            url.set_param(parameter.key, query_values(params, parameter.key))
+            url.query.param(parameter.key, query_values(params, parameter.key))
         elif parameter.where == "header":
             for value in query_values(params, parameter.key):
                 headers.add(parameter.key, perl_str(value))
@@ -215,9 +101,10 @@ def build(
         body_exists = truthy(params.get("body"))
 
     errors = validator.validate(params, body_exists, coerce)
-    method = operation.method.upper()
-    if errors:
-        return Built(Request(method, str(url), env={"operationId": operation.operation_id}), errors)
+    if errors:  # OpenAPI::Client upper-cases the method of this local transaction only
+        method = operation.method.upper()
+        return Built(Request(method, url, env={"operationId": operation.operation_id}), errors)
+    method = operation.method.upper()  # what the generators compare with ("GET", "HEAD")
 
     if "User-Agent" not in headers:
         headers.add("User-Agent", USER_AGENT)
@@ -233,7 +120,8 @@ def build(
         elif source in content:
             body = generators[source](value, method, url, headers)
             break
-    return Built(Request(method, str(url), headers, body, {"operationId": operation.operation_id}), [])
+    # Perl's $tx->req->method is the spec's own key ("post"); the wire says POST.
+    return Built(Request(operation.method, url, headers, body, {"operationId": operation.operation_id}), [])
 
 
 def _raw_body_value(value: Any) -> Any:
@@ -282,7 +170,7 @@ def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
         for value in form.values()
         for v in (value if isinstance(value, list) else [value])
     )
-    if uploads or "multipart/form-data" in (headers.content_type or "").lower():
+    if uploads or "multipart/form-data" in (headers.header("Content-Type") or "").lower():
         parts = []
         for name in sorted(form):
             values = form[name]
@@ -300,7 +188,7 @@ def _form(form: dict, method: str, url: URL, headers: Headers) -> bytes:
     if method in ("GET", "HEAD"):
         for name in sorted(form):  # Mojo::Parameters' merge replaces same-named pairs
             value = form[name]
-            url.set_param(name, [] if value is None else value if isinstance(value, list) else [value])
+            url.query.param(name, [] if value is None else value if isinstance(value, list) else [value])
         return b""
     pairs = []
     for name in sorted(form):

@@ -73,7 +73,7 @@ class Wire:
     @classmethod
     def from_request(cls, req: Request) -> Wire:
         """From ``tx.req``, when no server captured the request (a real ``base_url``)."""
-        target = re.sub(r"^[a-zA-Z][-+.\w]*://[^/?#]*", "", req.url) or "/"
+        target = re.sub(r"^[a-zA-Z][-+.\w]*://[^/?#]*", "", str(req.url)) or "/"
         path, _, query = target.partition("?")
         return cls.normalised(req.method.upper(), path, query, req.headers.items(), req.body)
 

@@ -79,3 +79,20 @@ def _private_spec_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
         cache = tmp_path_factory.getbasetemp() / "spec-cache"
         cache.mkdir(mode=0o700, exist_ok=True)
         monkeypatch.setenv("OPENAPI_CLIENT_OPENAI_CACHE", str(cache))
+
+
+@pytest.fixture(scope="session")
+def mojo(perl_env: dict):
+    """The embedded Perl (perl_compat) with tests/perl/MojoSurface.pm loaded: Mojo's own answers.
+
+    ``mojo.call('MojoSurface::url_facts', url)`` and friends; see that module.
+    """
+    from perl_compat.interpreter import available, get_interpreter
+
+    status = available()
+    require(bool(status), f"libperl cannot be embedded here: {status.reason}")
+    os.environ.setdefault("JSON_VALIDATOR_CACHE_PATH", perl_env["JSON_VALIDATOR_CACHE_PATH"])
+    perl = get_interpreter()
+    perl.add_inc(REPO / "tests" / "perl")
+    perl.use("MojoSurface")
+    return perl

@@ -62,7 +62,7 @@ def call_for(worker: int, index: int) -> tuple[str, dict, str]:
 def check(tx, op_id: str, params: dict, path: str) -> str | None:
     """Why ``tx`` is not the answer to its own call, or None."""
     method, kind = next((m, k) for name, m, k in CALLS if name == op_id)
-    if tx.req.method != method or not tx.req.url.endswith(path):
+    if tx.req.method.upper() != method or not str(tx.req.url).endswith(path):
         return f"{op_id}: request {tx.req.method} {tx.req.url}, expected {method} ...{path}"
     if tx.res.code != 200 or tx.error is not None:
         return f"{op_id} {path}: {tx.res.code} {tx.error}"

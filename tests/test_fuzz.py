@@ -481,7 +481,7 @@ def check_call(client: OpenAI, mock: MockServer, op_id: str, case: Case, tally: 
         assert isinstance(tx, Transaction)
         arrived = mock.requests[captured:]
         if tx.is_sent and tx.res.code is None:
-            assert len(tx.req.url) > LINE_LIMIT, f"no response from the loopback mock: {tx.error}"
+            assert len(str(tx.req.url)) > LINE_LIMIT, f"no response from the loopback mock: {tx.error}"
             assert not arrived and tx.error and "code" not in tx.error
             tally.outcomes["sent, http.server hung up on a URL over 64 KiB"] += 1
         elif tx.is_sent:
@@ -490,8 +490,12 @@ def check_call(client: OpenAI, mock: MockServer, op_id: str, case: Case, tally: 
             else:
                 assert len(arrived) == 1, f"{len(arrived)} requests captured for one call"
                 got = arrived[0]
-                target = tx.req.url.split("/", 3)[3]
-                assert (got.method, got.target, got.body) == (tx.req.method, "/" + target, tx.req.body)
+                target = str(tx.req.url).split("/", 3)[3]
+                assert (got.method, got.target, got.body) == (
+                    tx.req.method.upper(),
+                    "/" + target,
+                    tx.req.body,
+                )
                 assert got.header("Authorization") == f"Bearer {TEST_KEY}"
                 tally.outcomes["valid: sent and captured"] += 1
         else:

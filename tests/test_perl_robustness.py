@@ -92,7 +92,7 @@ client = PerlClient(sys.argv[1], "http://127.0.0.1:9/v1", mode="embedded")
 for i in range(20):
     tx = client.getRun(thread_id=f"t{i}", run_id=f"r{i}")
     assert tx.error == {"message": "Connection refused"}, tx.error
-    assert tx.req.url.endswith(f"/threads/t{i}/runs/r{i}")
+    assert str(tx.req.url).endswith(f"/threads/t{i}/runs/r{i}")
     tx = client.getRun(thread_id=f"t{i}")
     assert tx.res.code == 400 and not client.last_result["sent"]
     try:
@@ -119,7 +119,7 @@ def worker(n):
                 expect(PerlError, "}{", lambda e: "syntax error" in e.message)
             else:
                 tx = client.getRun(thread_id=f"w{n}", run_id=f"s{i}")
-                assert tx.req.url.endswith(f"/threads/w{n}/runs/s{i}"), tx.req.url
+                assert str(tx.req.url).endswith(f"/threads/w{n}/runs/s{i}"), tx.req.url
             done.append(n)  # list.append is atomic: no count is lost between threads
     except BaseException as exc:
         failures.append(f"thread {n}: {exc!r}")
@@ -189,7 +189,7 @@ for round in range(5):  # killed between calls: one clear error at most, then a 
     except PerlDriverError as exc:
         assert "perl driver" in str(exc), exc
         tx = client.getRun(thread_id=f"t{round}")
-    assert tx.res.code == 400 and tx.req.url.endswith(f"/threads/t{round}/runs/")
+    assert tx.res.code == 400 and str(tx.req.url).endswith(f"/threads/t{round}/runs/")
     assert drivers() and drivers() != [old]
     counts["killed_between"] += 1
 
@@ -226,7 +226,7 @@ def worker(n):
     try:
         for i in range(25):
             tx = client.getRun(thread_id=f"w{n}-{i}")
-            assert tx.req.url.endswith(f"/threads/w{n}-{i}/runs/"), tx.req.url
+            assert str(tx.req.url).endswith(f"/threads/w{n}-{i}/runs/"), tx.req.url
             done.append(n)  # atomic, unlike += on a shared count
     except BaseException as exc:
         failures.append(repr(exc))

@@ -211,7 +211,7 @@ def outcome(tx) -> tuple:
     """What must match: the local 400's errors, or what would go on the wire."""
     if tx.res.code == 400 and not tx.is_sent:
         return ("invalid", tx.res.json("/errors"))
-    return ("sent", tx.req.method.upper(), tx.req.url.split("/v1", 1)[1], tx.req.body)  # Perl: "post"
+    return ("sent", tx.req.method.upper(), str(tx.req.url).split("/v1", 1)[1], tx.req.body)  # Perl: "post"
 
 
 @pytest.fixture(scope="module")
