@@ -48,9 +48,9 @@ def as_json(inventory: Inventory, verdicts: list[Verdict] | None = None, root: A
                 "supported": idiom.supported,
                 **({"note": idiom.note} if idiom.note else {}),
                 "known": isinstance(idiom, Idiom),
-                "uses": [f"{use.file}:{use.line}" for use in uses],
+                "places": places,
             }
-            for key, (idiom, uses) in sorted(idioms.items())
+            for key, (idiom, places) in sorted(idioms.items())
         },
     }
     if verdicts is not None:
@@ -141,17 +141,18 @@ def as_text(inventory: Inventory, verdicts: list[Verdict] | None = None, root: A
         lines += ["", "Clients"]
         for client in inventory.clients:
             kept = f", kept in {client.kept_in}" if client.kept_in else ""
-            lines.append(f"  {client.file}:{client.line}  {client.chain.get('text', client.cls)}{kept}")
+            written = " ".join(str(client.chain.get("text", client.cls)).split())
+            lines.append(f"  {client.file}:{client.line}  {written}{kept}")
 
     lines += ["", "Mojo idioms (Perl -> Python with this package)"]
-    for _, (idiom, uses) in sorted(idioms.items(), key=lambda item: (item[1][0].supported, item[0])):
+    for _, (idiom, places) in sorted(idioms.items(), key=lambda item: (item[1][0].supported, item[0])):
         status = (
             "supported" if idiom.supported else "UNKNOWN  " if isinstance(idiom, Unknown) else "NOT YET  "
         )
         python = idiom.python_display if isinstance(idiom, Idiom) else "(no Python spelling known)"
         note = f"  [{idiom.note}]" if idiom.note and not idiom.supported else ""
-        where = ", ".join(f"{use.file}:{use.line}" for use in uses[:SHOWN_SITES])
-        more = f", ... ({len(uses)} uses)" if len(uses) > SHOWN_SITES else ""
+        where = ", ".join(places[:SHOWN_SITES])
+        more = f", ... ({len(places)} places)" if len(places) > SHOWN_SITES else ""
         lines.append(f"  {status}  {idiom.perl}  ->  {python}{note}; {where}{more}")
     if not idioms:
         lines.append("  (none)")
@@ -159,10 +160,13 @@ def as_text(inventory: Inventory, verdicts: list[Verdict] | None = None, root: A
     if verdicts is not None:
         lines += ["", "Compared (literal call sites, Perl and Python against the mock)"]
         for verdict in verdicts:
-            name = verdict.site.operation_id or verdict.site.name
-            lines.append(f"  {verdict.outcome:<9}  {verdict.site.where}  {name}")
-            for detail in verdict.detail.splitlines() if verdict.detail else []:
-                lines.append(f"             {detail}")
+            site = verdict.site
+            name = site.operation_id or site.name or f"{site.written} (dynamic)"
+            if verdict.outcome in ("skipped", "failed"):
+                lines.append(f"  {verdict.outcome:<9}  {site.where}  {name}: {verdict.detail}")
+                continue
+            lines.append(f"  {verdict.outcome:<9}  {site.where}  {name}")
+            lines += [f"             {detail}" for detail in verdict.detail.splitlines()]
 
     unreadable = [parsed for parsed in inventory.files if parsed.error]
     if unreadable:

@@ -143,16 +143,17 @@ class Inventory:
             grouped.setdefault(site.operation_id or site.name, []).append(site)
         return grouped
 
-    def idioms(self) -> dict[str, tuple[Idiom | Unknown, list[IdiomUse]]]:
-        """Every idiom used, by key, with the uses (a chain counts once per idiom it uses)."""
-        found: dict[str, tuple[Idiom | Unknown, list[IdiomUse]]] = {}
+    def idioms(self) -> dict[str, tuple[Idiom | Unknown, list[str]]]:
+        """Every idiom used, by key, with the places (``file:line``) it is written, each once."""
+        found: dict[str, tuple[Idiom | Unknown, list[str]]] = {}
         for use in self.idiom_uses:
             for step in use.steps:
                 if step.idiom is None:
                     continue
+                place = f"{use.file}:{step.link.get('line') or use.line}"
                 entry = found.setdefault(step.idiom.key, (step.idiom, []))
-                if use not in entry[1]:
-                    entry[1].append(use)
+                if place not in entry[1]:
+                    entry[1].append(place)
         return found
 
 

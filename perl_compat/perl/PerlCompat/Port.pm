@@ -195,7 +195,7 @@ sub _locate {
   my $first = $c->[$i];
   $chain->{line} = $first->line_number;
   $chain->{col}  = $first->column_number;
-  $chain->{text} = join '', map { $_->content } @$c[$i .. $next - 1];
+  $chain->{text} = _span_text($node, $first, $c->[$next - 1]);
 
   # The statement a reader sees: out of (...), [...] and {...} but not out of blocks.
   my $statement = $node;
@@ -251,6 +251,19 @@ sub _locate {
     }
   }
   return;
+}
+
+# The source text from $first to $last (children of $node), whitespace and comments
+# included, heredoc bodies not (PPI keeps those apart).
+sub _span_text {
+  my ($node, $first, $last) = @_;
+  my ($text, $on) = ('', 0);
+  for my $child ($node->children) {
+    $on = 1 if $child == $first;
+    $text .= $child->content if $on;
+    last if $child == $last;
+  }
+  return $text;
 }
 
 sub _end_line {
