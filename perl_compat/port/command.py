@@ -2,6 +2,7 @@
 
     port scan PATH... [--json] [--spec S] [--compare]
     port translate FILE [--spec S] [--json]
+    port idioms [--json]          the Mojo idiom table: Perl, Python, supported today
 
 Registered under the ``openapi_client_openai.commands`` entry point (setup.py), so
 ``openapi_client_openai`` never imports perl_compat. Exit status of ``scan``: 0 when
@@ -65,6 +66,10 @@ def _parser() -> _Parser:
     translate.add_argument(
         "--mode", choices=("auto", "embedded", "subprocess"), default="subprocess", help=argparse.SUPPRESS
     )
+    idioms = commands.add_parser(
+        "idioms", help="the Mojo idioms and their Python spellings, supported or not"
+    )
+    idioms.add_argument("--json", action="store_true", help="the table as JSON")
     return parser
 
 
@@ -78,6 +83,8 @@ def main_port(argv: Sequence[str] | None = None, out: TextIO | None = None) -> i
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.command == "scan":
             return _scan(args, out)
+        if args.command == "idioms":
+            return _idioms(args, out)
         return _translate(args, out)
     except (_UsageError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"port: {exc}", file=sys.stderr)
@@ -165,4 +172,19 @@ def _translate(args: argparse.Namespace, out: TextIO) -> int:
     if not translations:
         header.append("# no OpenAI client or call found")
     out.write(render(translations, header))
+    return 0
+
+
+def _idioms(args: argparse.Namespace, out: TextIO) -> int:
+    from .idioms import table_rows
+
+    rows = table_rows()
+    if args.json:
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    width = max(len(row["perl"]) for row in rows)
+    for row in rows:
+        status = "supported" if row["supported"] else "not yet  "
+        note = f"  ({row['note']})" if "note" in row else ""
+        out.write(f"{status}  {row['perl']:<{width}}  {row['python']}{note}\n")
     return 0

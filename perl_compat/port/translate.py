@@ -89,8 +89,9 @@ class Translation:
 class _Writer:
     """Turns values into Python nodes, collecting notes."""
 
-    def __init__(self) -> None:
+    def __init__(self, utf8: bool = True) -> None:
         self.notes: list[str] = []
+        self.utf8 = utf8  # whether the file says "use utf8" (its literals are text, not bytes)
 
     def note(self, line: object, text: str) -> None:
         message = f"line {line}: {text}" if line else text
@@ -100,6 +101,12 @@ class _Writer:
     def value(self, value: dict, line: int) -> _Node:
         kind = value.get("t")
         line = int(value.get("line") or line)
+        if kind in ("str", "interp") and not self.utf8 and not perl_text(value).isascii():
+            self.note(
+                line,
+                "non-ASCII text in a file without 'use utf8': Perl sends its UTF-8 bytes encoded once "
+                "more; Python sends the text",
+            )
         if kind == "str":
             return _Raw(py_string(str(value["v"])))
         if kind == "num":
@@ -323,7 +330,7 @@ def imports(inventory: Inventory, parsed: ParsedFile) -> list[str]:
 
 
 def _client(parsed: ParsedFile, client: ClientSite) -> Translation:
-    writer = _Writer()
+    writer = _Writer(parsed.utf8)
     chain = client.chain
     args = list(client.args)
     call_args: list[tuple[str, _Node]] = []
@@ -350,7 +357,7 @@ def _client(parsed: ParsedFile, client: ClientSite) -> Translation:
 
 
 def _call(inventory: Inventory, parsed: ParsedFile, site: CallSite) -> Translation:
-    writer = _Writer()
+    writer = _Writer(parsed.utf8)
     chain = site.chain
     receiver = writer.chain(chain["base"], chain["links"][: site.index], site.line)
     if site.index == 1 and chain["base"].get("t") == "word":  # OpenAPI::Client::OpenAI->new->op
@@ -462,7 +469,7 @@ def _result(text: str, steps: list[Step], writer: _Writer, line: int) -> str:
 
 
 def _use(parsed: ParsedFile, use: IdiomUse) -> Translation:
-    writer = _Writer()
+    writer = _Writer(parsed.utf8)
     chain = use.chain
     prefix = writer.chain(chain["base"], chain["links"][: use.start], use.line)
     text = _result(prefix, use.steps, writer, use.line)
