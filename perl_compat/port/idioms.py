@@ -102,6 +102,7 @@ IDIOMS: tuple[Idiom, ...] = (
     _("client", "base_url", ("URL",), "{recv}.base_url = {0}", "", YES),
     _("client", "on", ("EVENT", "CALLBACK"), "{recv}.on({0}, {1})", "", YES, ("client", "tx"),
       probe=("'after_build_tx'", "lambda client, tx: None")),
+    _("client", "can", ("NAME",), "hasattr({recv}, {0})", "", YES, probe=("'getRun_p'",)),
     # -- the user agent (Mojo::UserAgent) ------------------------------------------------------
     _("ua", "inactivity_timeout", ("SECONDS",), "{recv}.inactivity_timeout = {0}", "", NO,
       note="today: client.inactivity_timeout = SECONDS"),
