@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import PerlCompatError
+from ..errors import PerlCompatError, PerlError, PerlUnavailable
 
 PERL_SUFFIXES = (".pl", ".pm", ".t")
 # Larger files are reported, not parsed: PPI holds the whole document in memory.
@@ -91,7 +91,9 @@ def read_files(
         if driver is None:
             driver = _driver(mode)
         try:
-            result = driver.request("port_scan", {"source": text, "name": str(path)}, timeout=PARSE_TIMEOUT)
+            result = _request(driver, text, str(path))
+        except PerlUnavailable:
+            raise
         except PerlCompatError as exc:
             parsed.error = f"PPI could not read it: {_first_line(str(exc))}"
             yield parsed
@@ -103,8 +105,20 @@ def read_files(
 def read_source(text: str, name: str = "-", mode: str = "subprocess") -> ParsedFile:
     """Parse Perl source held in memory (for tests and for text that is not a file)."""
     parsed = ParsedFile(name, lines=text.splitlines())
-    _fill(parsed, _driver(mode).request("port_scan", {"source": text, "name": name}, timeout=PARSE_TIMEOUT))
+    _fill(parsed, _request(_driver(mode), text, name))
     return parsed
+
+
+def _request(driver: Any, text: str, name: str) -> Any:
+    """One file through PerlCompat::Port; a missing PPI is said once, not per file."""
+    try:
+        return driver.request("port_scan", {"source": text, "name": name}, timeout=PARSE_TIMEOUT)
+    except PerlError as exc:
+        if "Can't locate PPI.pm" in str(exc):
+            raise PerlUnavailable(
+                "PPI is not installed for this perl: install Debian's libppi-perl (.ci/setup does)"
+            ) from None
+        raise
 
 
 def _fill(parsed: ParsedFile, result: Any) -> None:

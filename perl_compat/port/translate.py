@@ -334,7 +334,7 @@ def _client(parsed: ParsedFile, client: ClientSite) -> Translation:
     chain = client.chain
     args = list(client.args)
     call_args: list[tuple[str, _Node]] = []
-    if args and (args[0].get("t") != "str" or len(args) % 2 == 1):
+    if args:  # new($spec, %attrs): the first argument is always the spec, as Perl takes it
         call_args.append(("", writer.value(args.pop(0), client.line)))
     items = flat_items(args)
     if items is None or len(items) % 2:

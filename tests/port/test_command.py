@@ -151,3 +151,34 @@ def test_usage_errors_are_one_line(args: tuple, message: str) -> None:
     result = port(*args)
     assert result.returncode == 2
     assert one_line(result).startswith(message)
+
+
+def test_without_ppi_the_scan_says_so_once(tmp_path: Path) -> None:
+    fake = tmp_path / "lib"
+    fake.mkdir()
+    # A PPI.pm that fails to load the way a missing one does.
+    (fake / "PPI.pm").write_text(
+        'die "Can\'t locate PPI.pm in \\@INC (you may need to install the PPI module)\\n";\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env.update(JSON_VALIDATOR_CACHE_PATH=str(JV_CACHE), PERL5LIB=str(fake))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "openapi_client_openai",
+            "port",
+            "scan",
+            str(PERL_DIR),
+            "--spec",
+            str(BUNDLED_SPEC),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert one_line(result) == (
+        "port: PPI is not installed for this perl: install Debian's libppi-perl (.ci/setup does)"
+    )

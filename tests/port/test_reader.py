@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,24 @@ def test_both_ways_of_reaching_perl_read_the_same(ppi: dict) -> None:
     through_subprocess = [p.chains for p in read_files(files, mode="subprocess")]
     embedded = [p.chains for p in read_files(files, mode="embedded")]
     assert through_subprocess == embedded and any(through_subprocess)
+
+
+CHILD = """
+import os, signal, sys, threading
+from perl_compat.interpreter import get_interpreter
+from perl_compat.port.reader import read_source
+
+read_source('$c->op({a => "x\\\\ty"});', mode="embedded")
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    get_interpreter().eval("my $t = time; 1 while time - $t < 5; 0")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_reading_leaves_the_embedded_interpreter_its_sigint(ppi: dict) -> None:
+    require(bool(available()), f"libperl cannot be embedded here: {available().reason}")
+    # In a child: SIGINT reaching a Perl call without Perl's handler ends the process.
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=60, env=ppi)
+    assert done.stdout.strip() == "interrupted", done.stderr

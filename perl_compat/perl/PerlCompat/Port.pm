@@ -1,5 +1,14 @@
 package PerlCompat::Port;
 
+# First, before any lexical of this file exists: the string sees none of them.
+sub _compile_string {
+  no strict;
+  no warnings;
+  local $@;
+  my $value = eval "qq\0$_[0]\0";
+  return $@ ? undef : $value;
+}
+
 # Read Perl source with PPI (it parses without running anything) and hand back, as
 # plain data, what a port needs to know: the modules used, and every method-call
 # chain ($client->getRun({...})->res->json, OpenAPI::Client::OpenAI->new(...)),
@@ -9,14 +18,13 @@ package PerlCompat::Port;
 #
 # Deciding which chains are OpenAI calls is the Python side's job
 # (perl_compat/port/scan.py): this module only reads Perl, which only Perl can do
-# reliably. Nothing here evaluates the code it reads; string escapes are decoded
-# in a Safe compartment, and only for strings that interpolate nothing.
+# reliably. Nothing here runs the code it reads: the escapes of a string that
+# interpolates nothing are decoded by compiling that string alone.
 
 use strict;
 use warnings;
 
 use PPI ();
-use Safe ();
 
 our $VERSION = '0.01';
 
@@ -32,8 +40,6 @@ my %JSON_BOOLEANS = (
   'true'                    => 1, 'false'                    => 0,
 );
 my %BOOLEAN_CLASSES = map { $_ => 1 } qw(Mojo::JSON JSON::PP JSON Types::Serialiser Cpanel::JSON::XS);
-
-my $SAFE;
 
 # scan({source => $text, name => $file}) -> {uses, utf8, chains, subs} or {error}
 sub scan {
@@ -453,15 +459,16 @@ sub _interpolated {
   return {t => 'interp', parts => \@parts, text => $text};
 }
 
-# The value of a double-quoted string that interpolates nothing; undef if Perl
-# would not compile it. Safe keeps even that compile away from anything else.
+# The value of a double-quoted string that interpolates nothing, as Perl itself
+# decodes its escapes; undef if Perl would not compile it. _interpolated only passes
+# text whose every $ and @ follows a backslash, so nothing can be interpolated or
+# run. (Not Safe: a Safe compartment leaves the embedded interpreter without its
+# SIGINT handler.)
 sub _unescape {
   my ($buffer) = @_;
   return $buffer unless $buffer =~ /\\/;
   return undef if $buffer =~ /\0/;
-  $SAFE //= Safe->new;
-  my $value = $SAFE->reval("qq\0$buffer\0");
-  return $@ ? undef : $value;
+  return _compile_string($buffer);
 }
 
 sub _inner_text {
