@@ -182,3 +182,11 @@ def test_without_ppi_the_scan_says_so_once(tmp_path: Path) -> None:
     assert one_line(result) == (
         "port: PPI is not installed for this perl: install Debian's libppi-perl (.ci/setup does)"
     )
+
+
+def test_the_main_help_lists_port() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "openapi_client_openai", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0
+    assert "    port      inventory a Perl codebase's OpenAI calls" in result.stdout
