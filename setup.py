@@ -45,6 +45,7 @@ setup(
         "openapi_client_openai.commands": [
             "compare = perl_compat.compare:main_compare",
             "compare-call = perl_compat.compare:compare",
+            "port = perl_compat.port.command:main_port",
         ],
     },
     classifiers=[

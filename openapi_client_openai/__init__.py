@@ -19,14 +19,14 @@ from .errors import (
     TransportError,
     UserAgentError,
 )
-from .ioloop import IOLoop
 from .headers import Headers
+from .ioloop import IOLoop
 from .message import Request, Response
 from .openai import OpenAI
 from .promise import Promise
 from .transaction import Transaction
-from .useragent import UserAgent
 from .url import URL
+from .useragent import UserAgent
 
 __version__ = "0.1.0"
 
@@ -34,8 +34,8 @@ __all__ = [
     "URL",
     "Client",
     "EncodeError",
-    "IOLoop",
     "Headers",
+    "IOLoop",
     "MissingAPIKey",
     "NoSuchOperation",
     "OpenAI",

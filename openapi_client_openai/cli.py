@@ -1,8 +1,8 @@
-"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare} ...``.
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare,port} ...``.
 
 User errors are one line on stderr and a non-zero exit, never a traceback.
-``compare`` comes from ``perl_compat`` through the ``openapi_client_openai.commands``
-entry point, so this package never imports it.
+``compare`` and ``port`` come from ``perl_compat`` through the
+``openapi_client_openai.commands`` entry point, so this package never imports it.
 """
 
 from __future__ import annotations
@@ -32,16 +32,24 @@ DEMO_CALLS = (
 )
 
 
+# Commands other distributions plug in (perl_compat's, through the
+# openapi_client_openai.commands entry point): dispatched before parsing.
+PLUGIN_COMMANDS = {
+    "compare": "one call through Perl's client and this one, compared",
+    "port": "inventory a Perl codebase's OpenAI calls (scan) and translate them (translate)",
+}
+
+
 class UsageError(Exception):
     """Bad command-line input: reported in one line with exit status 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "compare":
-        command = plugin("compare")
+    if args and args[0] in PLUGIN_COMMANDS:
+        command = plugin(args[0])
         if command is None:
-            return _fail("compare needs perl_compat (pip install the full distribution)", 2)
+            return _fail(f"{args[0]} needs perl_compat (pip install the full distribution)", 2)
         return int(command(args[1:]))
     parser = _parser()
     try:
@@ -90,8 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     call = commands.add_parser("call", help="call one operation and print the response JSON")
-    if any(entry.name == "compare" for entry in _plugins()):  # dispatched before parsing: for --help
-        commands.add_parser("compare", help="one call through Perl's client and this one, compared")
+    registered = {entry.name for entry in _plugins()}
+    for name, text in PLUGIN_COMMANDS.items():  # dispatched before parsing: listed for --help
+        if name in registered:
+            commands.add_parser(name, help=text)
     call.add_argument("operation", help="operationId (getRun), alias (get_run) or kebab-case id")
     call.add_argument("params", nargs="*", metavar="key=value", help="params; key:=JSON for typed values")
     call.add_argument("--body", help="the JSON request body")

@@ -40,7 +40,8 @@ REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
 def _number(name: str, value: Any) -> float:
-    """A timeout or size as Mojo takes it: any number; a numeric string read as Perl reads it.
+    """A timeout or size as Mojo takes it: any number (kept as given, ``600`` stays ``600``);
+    a numeric string read as Perl reads it.
 
     Mojo would take ``"abc"`` as 0 and (for a timeout) fire at once, with a warning;
     that is never what was meant, so it is refused here, naming the attribute.
@@ -50,6 +51,10 @@ def _number(name: str, value: Any) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
             return float(text)
         except ValueError:
             number = perl_number(text)
@@ -58,7 +63,7 @@ def _number(name: str, value: Any) -> float:
                     f"{name} = {value!r} is not a number (Mojo would read it as 0 and time out at once)"
                 ) from None
             return number
-    return float(value)
+    return value
 
 
 def _env_number(variable: str, default: float, zero_means_default: bool) -> float:

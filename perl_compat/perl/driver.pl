@@ -1,7 +1,7 @@
 #!/usr/bin/env perl
 # The subprocess side of perl_compat.bridge: PerlCompat::Driver over JSON lines.
 #
-#   in  (stdin):  {"id":N,"method":"new_client"|"call"|"free_client"|"peer","args":{...}}
+#   in  (stdin):  {"id":N,"method":"new_client"|"call"|"free_client"|"peer"|"port_scan","args":{...}}
 #   out (stdout): {"id":N,"result":...}  or  {"id":N,"error":"..."}
 #
 # One line in, one line out, flushed; the driver ends at EOF. Anything else the
@@ -40,6 +40,7 @@ my %METHODS = (
   call        => \&PerlCompat::Driver::call,
   free_client => \&PerlCompat::Driver::free_client,
   peer        => \&PerlCompat::Driver::peer,
+  port_scan   => \&PerlCompat::Driver::port_scan,
 );
 
 while (defined(my $line = <STDIN>)) {

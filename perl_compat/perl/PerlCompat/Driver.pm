@@ -88,6 +88,14 @@ sub new_client {
   return {client => $id, which => peer()->{which}, base_url => $client->base_url->to_string};
 }
 
+# port_scan({source, name}) -> what PerlCompat::Port reads in one Perl file (PPI
+# is loaded on first use: the client comparison never needs it).
+sub port_scan {
+  my ($args) = @_;
+  require PerlCompat::Port;
+  return PerlCompat::Port::scan($args);
+}
+
 sub free_client {
   my ($args) = @_;
   return delete $CLIENTS{$args->{client} // ''} ? Mojo::JSON::true : Mojo::JSON::false;
