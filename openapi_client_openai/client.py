@@ -34,6 +34,10 @@ from .transport import Transport
 from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
+# Set by perl_compat's compare-run, record and replay (and read for nothing else): every
+# client the program makes sends to that local server instead, whatever base_url it was
+# given, so a program is tested unmodified. Perl's side is PerlCompat::Redirect.
+BASE_URL_OVERRIDE = "OPENAPI_CLIENT_OPENAI_BASE_URL"
 
 _generated: dict[tuple[type, str], type] = {}
 _generated_lock = threading.Lock()
@@ -79,6 +83,7 @@ class Client(EventEmitter):
         super().__init__()
         self._transport = Transport(ua, connect_timeout, inactivity_timeout)
         self._coerce = _parse_coerce(coerce)
+        base_url = os.environ.get(BASE_URL_OVERRIDE) or base_url
         self._base_url = URL(base_url) if base_url is not None else _default_base_url(self._spec)
         self._debug = _debug_enabled()
         if self._debug:  # like Perl's OPENAPI_CLIENT_DEBUG: say what happens, on stderr
