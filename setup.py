@@ -40,8 +40,8 @@ setup(
         # perl_compat plugs the side-by-side commands into our CLI, so that
         # openapi_client_openai itself never imports perl_compat.
         "openapi_client_openai.commands": [
-            "compare = perl_compat.compare:main_compare",
-            "compare-call = perl_compat.compare:compare",
+            "compare = perl_compat.comparison:main_compare",
+            "compare-call = perl_compat.comparison:compare",
         ],
     },
     classifiers=[
