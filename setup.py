@@ -42,6 +42,7 @@ setup(
         "openapi_client_openai.commands": [
             "compare = perl_compat.comparison:main_compare",
             "compare-call = perl_compat.comparison:compare",
+            "compare-run = perl_compat.programs:main_compare_run",
         ],
     },
     classifiers=[

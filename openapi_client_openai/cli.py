@@ -1,8 +1,9 @@
-"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,compare} ...``.
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,compare,...} ...``.
 
 User errors are one line on stderr and a non-zero exit, never a traceback.
-``compare`` comes from ``perl_compat`` through the ``openapi_client_openai.commands``
-entry point, so this package never imports it.
+The side-by-side commands (``compare``, ``compare-run``, ``record``, ``replay``) come
+from ``perl_compat`` through the ``openapi_client_openai.commands`` entry point, so
+this package never imports it.
 """
 
 from __future__ import annotations
@@ -32,16 +33,25 @@ DEMO_CALLS = (
 )
 
 
+# Commands another distribution (perl_compat) provides; they parse their own arguments.
+PLUGIN_COMMANDS = {
+    "compare": "one call through Perl's client and this one, compared",
+    "compare-run": "a Perl program and its Python port against the mock, compared call by call",
+    "record": "run a program and keep its HTTP session as a cassette (JSON Lines)",
+    "replay": "serve a cassette to a program and check its requests",
+}
+
+
 class UsageError(Exception):
     """Bad command-line input: reported in one line with exit status 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "compare":
-        command = plugin("compare")
+    if args and args[0] in PLUGIN_COMMANDS:
+        command = plugin(args[0])
         if command is None:
-            return _fail("compare needs perl_compat (pip install the full distribution)", 2)
+            return _fail(f"{args[0]} needs perl_compat (pip install the full distribution)", 2)
         return int(command(args[1:]))
     parser = _parser()
     try:
@@ -86,8 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     call = commands.add_parser("call", help="call one operation and print the response JSON")
-    if any(entry.name == "compare" for entry in _plugins()):  # dispatched before parsing: for --help
-        commands.add_parser("compare", help="one call through Perl's client and this one, compared")
+    installed = {entry.name for entry in _plugins()}
+    for name, text in PLUGIN_COMMANDS.items():  # dispatched before parsing: listed for --help
+        if name in installed:
+            commands.add_parser(name, help=text)
     call.add_argument("operation", help="operationId (getRun), alias (get_run) or kebab-case id")
     call.add_argument("params", nargs="*", metavar="key=value", help="params; key:=JSON for typed values")
     call.add_argument("--body", help="the JSON request body")
