@@ -43,6 +43,8 @@ setup(
             "compare = perl_compat.comparison:main_compare",
             "compare-call = perl_compat.comparison:compare",
             "compare-run = perl_compat.programs:main_compare_run",
+            "record = perl_compat.cassettes:main_record",
+            "replay = perl_compat.cassettes:main_replay",
         ],
     },
     classifiers=[

@@ -9,8 +9,7 @@ Ported from parallel_chat.pl.
 
 import sys
 
-from openapi_client_openai import OpenAI, Promise
-from openapi_client_openai.promise import PromiseRejected
+from openapi_client_openai import OpenAI, Promise, PromiseRejected
 
 MODEL = "gpt-4o-mini"
 
