@@ -47,7 +47,9 @@ from .programs import (
     UsageError,
     _one_line,
     call_differences,
+    call_lines,
     command_line,
+    emit,
     redirect_environment,
     run_program,
     spec_location,
@@ -487,8 +489,7 @@ class ReplayResult:
     def report(self) -> str:
         requested = sum(1 for pair in self.calls if pair.right is not None)
         lines = [f"Replay ({self.order} order): {self.recorded} recorded, {requested} requested"]
-        for pair in self.calls:
-            lines += [f"  {line}" for line in pair.lines(LABELS)]
+        lines += [f"  {line}" for line in call_lines(self.calls, LABELS)]
         if self.run is not None:
             lines.append(f"Exit status: {self.run.status_text()}")
         different = sum(1 for pair in self.calls if pair.verdict != "identical")
@@ -671,7 +672,7 @@ def main_replay(argv: Sequence[str] | None = None) -> int:
             "exit_status": result.run.exit_status if result.run else None,
             "calls": [pair.as_json() for pair in result.calls],
         }
-        print(json.dumps(payload, indent=2, ensure_ascii=False), file=sys.stderr)
+        emit(json.dumps(payload, indent=2, ensure_ascii=False), sys.stderr)
     else:
-        print(result.report(), file=sys.stderr)
+        emit(result.report(), sys.stderr)
     return 0 if result.same else 1

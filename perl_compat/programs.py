@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from openapi_client_openai.cli import DEMO_KEY
 from openapi_client_openai.client import BASE_URL_OVERRIDE
@@ -43,6 +43,7 @@ __all__ = [
     "RunComparison",
     "align",
     "body_differences",
+    "call_lines",
     "compare_run",
     "main_compare_run",
     "redirect_environment",
@@ -270,6 +271,45 @@ class CallPair:
         }
 
 
+def call_lines(pairs: Sequence[CallPair], labels: tuple[str, str]) -> list[str]:
+    """Each pair's lines; a run of calls one side alone made, alike and in a row, as one line.
+
+    A port stuck in a loop can send hundreds of requests the other never did.
+    """
+    out: list[str] = []
+    index = 0
+    while index < len(pairs):
+        pair = pairs[index]
+        end = index + 1
+        if pair.verdict in ("only-left", "only-right"):
+            while end < len(pairs) and _continues(pairs[end - 1], pairs[end]):
+                end += 1
+        if end - index < 3:
+            for single in pairs[index:end]:
+                out += single.lines(labels)
+        else:
+            first, last = pair.left or pair.right, pairs[end - 1].left or pairs[end - 1].right
+            assert first is not None and last is not None
+            label = labels[0] if pair.verdict == "only-left" else labels[1]
+            out.append(
+                f"{label} calls {first.index}-{last.index}: {first.title()}: only {label} sent them"
+                f" ({end - index} calls)"
+            )
+        index = end
+    return out
+
+
+def _continues(previous: CallPair, pair: CallPair) -> bool:
+    one, other = previous.left or previous.right, pair.left or pair.right
+    return (
+        pair.verdict == previous.verdict
+        and one is not None
+        and other is not None
+        and other.index == one.index + 1
+        and other.title() == one.title()
+    )
+
+
 def _call_json(call: Call | None) -> dict | None:
     if call is None:
         return None
@@ -459,8 +499,7 @@ class RunComparison:
             f"Requests: {left} sent {len(self.perl.requests)}, {right} sent {len(self.python.requests)}"
             + (" (compared in the order sent)" if self.order == "strict" else ""),
         ]
-        for pair in self.calls:
-            lines += [f"  {line}" for line in pair.lines(self.labels)]
+        lines += [f"  {line}" for line in call_lines(self.calls, self.labels)]
         if not self.calls:
             lines.append("  (none)")
         lines.append(
@@ -623,11 +662,21 @@ def main_compare_run(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValueError, OSError, OpenAPIClientError) as exc:
         print(f"compare-run: {_one_line(exc)}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(comparison.as_json(), indent=2, ensure_ascii=False))
-    else:
-        print(comparison.report())
+    text = (
+        json.dumps(comparison.as_json(), indent=2, ensure_ascii=False) if args.json else comparison.report()
+    )
+    emit(text, sys.stdout)
     return 0 if comparison.same else 1
+
+
+def emit(text: str, stream: TextIO) -> None:
+    """Print a report; a reader that went away (``| head``) is no error of ours."""
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())  # so the interpreter's last flush does not fail either
+        os.close(devnull)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from perl_compat.programs import (
     Call,
     align,
     body_differences,
+    call_lines,
     compare_run,
     redirect_environment,
     run_program,
@@ -147,7 +148,10 @@ def test_a_port_that_skips_a_call_and_prints_otherwise(
     tmp_path: Path, program_env: dict, openai_spec_path: Path
 ) -> None:
     broken = broken_port(
-        tmp_path, "files", "    tx = client.deleteFile(file_id=file[\"id\"])\n", "    tx = tx  # forgot the delete\n"
+        tmp_path,
+        "files",
+        '    tx = client.deleteFile(file_id=file["id"])\n',
+        "    tx = tx  # forgot the delete\n",
     )
     result = compare_run_cli(*pair_arguments("files", openai_spec_path, broken), env=program_env)
     assert result.returncode == 1
@@ -250,28 +254,43 @@ def test_usage_errors_are_one_line_and_status_2(args: list[str], message: str, p
 
 
 def call(index: int, method: str, path: str, body: bytes = b"", operation: str | None = None) -> Call:
-    return Call(index, Wire.normalised(method, path, "", [("Content-Type", "application/json")], body), operation)
+    return Call(
+        index, Wire.normalised(method, path, "", [("Content-Type", "application/json")], body), operation
+    )
 
 
 def test_identical_sequences_pair_in_order() -> None:
     calls = [call(1, "POST", "/v1/threads"), call(2, "GET", "/v1/models")]
     pairs = align(calls, list(calls))
-    assert [(p.left.index, p.right.index, p.verdict) for p in pairs] == [(1, 1, "identical"), (2, 2, "identical")]
+    assert [(p.left.index, p.right.index, p.verdict) for p in pairs] == [
+        (1, 1, "identical"),
+        (2, 2, "identical"),
+    ]
 
 
 def test_concurrent_calls_in_another_order_match_unless_order_is_strict() -> None:
     perl = [call(1, "POST", "/v1/chat", b'{"p":"a"}'), call(2, "POST", "/v1/chat", b'{"p":"b"}')]
     python = [call(1, "POST", "/v1/chat", b'{"p":"b"}'), call(2, "POST", "/v1/chat", b'{"p":"a"}')]
     anywhere = align(perl, python, "any")
-    assert [(p.left.index, p.right.index, p.verdict) for p in anywhere] == [(1, 2, "identical"), (2, 1, "identical")]
+    assert [(p.left.index, p.right.index, p.verdict) for p in anywhere] == [
+        (1, 2, "identical"),
+        (2, 1, "identical"),
+    ]
     strict = align(perl, python, "strict")
-    assert [(p.left.index, p.right.index, p.verdict) for p in strict] == [(1, 1, "different"), (2, 2, "different")]
+    assert [(p.left.index, p.right.index, p.verdict) for p in strict] == [
+        (1, 1, "different"),
+        (2, 2, "different"),
+    ]
     assert [(d.field, d.perl, d.python) for d in strict[0].differences] == [("body /p", "a", "b")]
 
 
 def test_a_missing_call_and_an_extra_call_are_each_sides_alone() -> None:
     perl = [call(1, "POST", "/v1/threads"), call(2, "GET", "/v1/runs/1"), call(3, "GET", "/v1/messages")]
-    python = [call(1, "POST", "/v1/threads"), call(2, "GET", "/v1/messages"), call(3, "DELETE", "/v1/threads/1")]
+    python = [
+        call(1, "POST", "/v1/threads"),
+        call(2, "GET", "/v1/messages"),
+        call(3, "DELETE", "/v1/threads/1"),
+    ]
     pairs = align(perl, python)
     verdicts = [(p.left and p.left.index, p.right and p.right.index, p.verdict) for p in pairs]
     assert (2, None, "only-left") in verdicts
@@ -329,3 +348,26 @@ def test_redirect_environment_adds_to_perl_settings_rather_than_replacing_them()
     assert env["OPENAPI_CLIENT_OPENAI_BASE_URL"] == "http://127.0.0.1:1/v1"
     assert env["OPENAI_OPENAPI_SPEC"] == "/specs/s.yaml"
     assert env["MOJO_REACTOR"] == "Mojo::Reactor::Poll"
+
+
+def test_a_long_run_of_one_sided_calls_is_one_line() -> None:
+    perl = [call(1, "POST", "/v1/chat", operation="createChatCompletion")]
+    python = [call(i, "POST", "/v1/chat", operation="createChatCompletion") for i in range(1, 301)]
+    lines = call_lines(align(perl, python), ("Perl", "Python"))
+    assert lines == [
+        "call 1: POST /v1/chat (createChatCompletion): identical",
+        "Python calls 2-300: POST /v1/chat (createChatCompletion): only Python sent them (299 calls)",
+    ]
+    two = call_lines(align(perl, python[:3]), ("Perl", "Python"))
+    assert len(two) == 3  # two in a row are still shown one by one
+
+
+def test_a_reader_that_goes_away_is_no_traceback(program_env: dict) -> None:
+    command = (
+        f"{sys.executable} -m openapi_client_openai compare-run --spec {BUNDLED_SPEC} "
+        f"--perl '{sys.executable} -c \"print(1)\"' --python '{sys.executable} -c \"print(2)\"' | true"
+    )  # true reads nothing and is gone long before the report is written
+    done = subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, timeout=CLI_TIMEOUT, env=program_env, cwd=REPO
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
