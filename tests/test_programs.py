@@ -371,3 +371,18 @@ def test_a_reader_that_goes_away_is_no_traceback(program_env: dict) -> None:
         ["sh", "-c", command], capture_output=True, text=True, timeout=CLI_TIMEOUT, env=program_env, cwd=REPO
     )
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_the_commands_are_listed_in_help(program_env: dict) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "openapi_client_openai", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=program_env,
+    )
+    assert done.returncode == 0
+    for command in ("compare-run", "record", "replay"):
+        assert f"\n    {command}" in done.stdout, done.stdout
+    helped = compare_run_cli("--help", env=program_env)
+    assert helped.returncode == 0 and "--perl COMMAND" in helped.stdout
