@@ -43,8 +43,11 @@ setup(
         # perl_compat plugs the side-by-side commands into our CLI, so that
         # openapi_client_openai itself never imports perl_compat.
         "openapi_client_openai.commands": [
-            "compare = perl_compat.compare:main_compare",
-            "compare-call = perl_compat.compare:compare",
+            "compare = perl_compat.comparison:main_compare",
+            "compare-call = perl_compat.comparison:compare",
+            "compare-run = perl_compat.programs:main_compare_run",
+            "record = perl_compat.cassettes:main_record",
+            "replay = perl_compat.cassettes:main_replay",
             "port = perl_compat.port.command:main_port",
         ],
     },

@@ -1,8 +1,9 @@
-"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare,port} ...``.
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare,port,...} ...``.
 
 User errors are one line on stderr and a non-zero exit, never a traceback.
-``compare`` and ``port`` come from ``perl_compat`` through the
-``openapi_client_openai.commands`` entry point, so this package never imports it.
+The side-by-side commands (``compare``, ``compare-run``, ``record``, ``replay``) and
+``port`` come from ``perl_compat`` through the ``openapi_client_openai.commands``
+entry point, so this package never imports it.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ DEMO_CALLS = (
 )
 
 
-# Commands other distributions plug in (perl_compat's, through the
-# openapi_client_openai.commands entry point): dispatched before parsing.
+# Commands another distribution (perl_compat) provides; they parse their own arguments.
 PLUGIN_COMMANDS = {
     "compare": "one call through Perl's client and this one, compared",
+    "compare-run": "a Perl program and its Python port against the mock, compared call by call",
+    "record": "run a program and keep its HTTP session as a cassette (JSON Lines)",
+    "replay": "serve a cassette to a program and check its requests",
     "port": "inventory a Perl codebase's OpenAI calls (scan) and translate them (translate)",
 }
 

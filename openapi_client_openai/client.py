@@ -38,6 +38,10 @@ from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
+# Set by perl_compat's compare-run, record and replay (and read for nothing else): every
+# client the program makes sends to that local server instead, whatever base_url it was
+# given, so a program is tested unmodified. Perl's side is PerlCompat::Redirect.
+BASE_URL_OVERRIDE = "OPENAPI_CLIENT_OPENAI_BASE_URL"
 
 
 def _debug_enabled() -> bool:
@@ -93,6 +97,7 @@ class Client(EventEmitter):
         if inactivity_timeout is not None:
             self._ua.inactivity_timeout = inactivity_timeout
         self._coerce = _parse_coerce(coerce)
+        base_url = os.environ.get(BASE_URL_OVERRIDE) or base_url
         self._base_url = URL(base_url) if base_url is not None else _default_base_url(self._spec)
         if app is not None:  # Perl: the base URL loses scheme, host and port; the app serves it
             self._base_url.scheme, self._base_url.host, self._base_url.port = "", "", None
@@ -375,26 +380,33 @@ class _Compiled:
 
 
 class _OperationMethod:
-    """An operation's attribute on the generated class: binds a method on first use per client.
+    """An operation's attribute on the generated class: a method, its function made on first use.
 
     Nothing is rendered on access: the docstring and signature are computed when
-    ``help()``, ``__doc__`` or ``inspect`` ask (see :class:`OperationFunction`).
+    ``help()``, ``__doc__`` or ``inspect`` ask (see :class:`OperationFunction`). The
+    function is kept here, per class (every client of a class has the same spec);
+    each access binds it to the client asked, never caching a bound method on a
+    client (a view sharing its state, such as ``perl_compat.shadow``'s, would call
+    the wrong one).
     """
 
-    __slots__ = ("name", "operation_id", "promised")
+    __slots__ = ("function", "name", "operation_id", "promised")
 
     def __init__(self, name: str, operation_id: str, promised: bool) -> None:
         self.name = name
         self.operation_id = operation_id
         self.promised = promised
+        self.function: OperationFunction | None = None
 
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is None:
             return self
-        function = OperationFunction(self.name, self.operation_id, self.promised, instance._spec, owner)
-        method = types.MethodType(function, instance)
-        instance.__dict__[self.name] = method  # later accesses are a plain attribute read
-        return method
+        function = self.function
+        if function is None:
+            function = self.function = OperationFunction(
+                self.name, self.operation_id, self.promised, instance._spec, owner
+            )
+        return types.MethodType(function, instance)
 
     @property
     def __doc__(self) -> str:  # type: ignore[override]

@@ -19,15 +19,16 @@ import sys
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO
+from typing import Any, Optional, TextIO
 
 from .examples import is_json, response_example, success_status
 from .operations import HTTP_METHODS, Operation
 from .spec import Spec, SpecSource, load_spec
 
-__all__ = ["CLI_LIFETIME", "CapturedRequest", "MockServer", "main_mock"]
+__all__ = ["CLI_LIFETIME", "CapturedRequest", "MockServer", "Reply", "Responder", "main_mock"]
 
 CLI_LIFETIME = 600.0  # seconds a server started from the command line lives
 MAX_CAPTURED = 100_000  # requests kept; the oldest go first
@@ -54,6 +55,7 @@ class CapturedRequest:
     headers: tuple[tuple[str, str], ...]  # in order, names in the case they were sent, repeats kept
     body: bytes  # de-chunked when sent chunked
     http_version: str
+    reply: Reply | None = field(default=None, compare=False)  # what the server answered
 
     def header(self, name: str) -> str | None:
         """The first value of a header, its name matched without regard to case."""
@@ -62,7 +64,9 @@ class CapturedRequest:
 
 
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
+    """One answer: status, headers in order, body bytes (Content-Length is added when sent)."""
+
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
@@ -89,6 +93,10 @@ class _Route:
     def specificity(self) -> tuple:
         """Literal segments before templated ones, left to right: smaller sorts first."""
         return tuple(0 if isinstance(s, str) else 1 for s in self.segments)
+
+
+# Answers a request instead of the spec's example (a cassette, a forwarder); None: the example.
+Responder = Callable[[CapturedRequest], Optional[Reply]]
 
 
 def _segment(template: str) -> Any:
@@ -127,9 +135,9 @@ def _method_order(method: str) -> tuple:
     return (known.index(method) if method in known else len(known), method)
 
 
-def _error_reply(status: int, message: str, extra: tuple = ()) -> _Reply:
+def _error_reply(status: int, message: str, extra: tuple = ()) -> Reply:
     body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
-    return _Reply(status, (("Content-Type", "application/json"), *extra), _json(body))
+    return Reply(status, (("Content-Type", "application/json"), *extra), _json(body))
 
 
 def _json(value: Any) -> bytes:
@@ -150,7 +158,9 @@ class MockServer:
 
     ``lifetime`` (seconds) stops the server by itself that long after ``start()``;
     None means it runs until ``stop()``. Bound at construction, so ``url`` is known
-    at once (port 0 picks a free port).
+    at once (port 0 picks a free port). ``responder``, when given, answers each
+    request first (replaying a cassette, forwarding upstream); when it returns None
+    the spec's example answers. Every captured request carries its ``reply``.
     """
 
     def __init__(
@@ -161,14 +171,16 @@ class MockServer:
         *,
         lifetime: float | None = None,
         capture: bool = True,
+        responder: Responder | None = None,
     ) -> None:
         self.spec = load_spec(spec)
+        self.responder = responder
         self.lifetime = lifetime
         self.capture = capture
         self.requests: list[CapturedRequest] = []
         self._captured = threading.Condition()
         self._routes = sorted(_routes(self.spec), key=lambda r: r.specificity)
-        self._replies: dict[str, _Reply] = {}
+        self._replies: dict[str, Reply] = {}
         self._base_path = urllib.parse.urlsplit(self.spec.server_url).path.rstrip("/")
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
@@ -281,7 +293,7 @@ class MockServer:
 
     # -- answering -------------------------------------------------------------------------
 
-    def _reply(self, method: str, path: str, content_type: str, body: bytes) -> _Reply:
+    def _reply(self, method: str, path: str, content_type: str, body: bytes) -> Reply:
         route_path = path
         if route_path.startswith(("http://", "https://")):  # absolute-form target
             route_path = urllib.parse.urlsplit(route_path).path or "/"
@@ -314,7 +326,7 @@ class MockServer:
             reply = self._replies[operation.operation_id] = self._example_reply(operation)
         return reply
 
-    def _example_reply(self, operation: Operation) -> _Reply:
+    def _example_reply(self, operation: Operation) -> Reply:
         code = success_status(operation)
         status = int(code) if code and code.isdigit() else 200
         op_header = ("X-Mock-Operation-Id", operation.operation_id)
@@ -322,7 +334,7 @@ class MockServer:
         response = self.spec.resolve(next((v for k, v in responses.items() if str(k) == code), None))
         content = response.get("content") if isinstance(response, dict) else None
         if not isinstance(content, dict) or not content:
-            return _Reply(status, (op_header,), b"")
+            return Reply(status, (op_header,), b"")
         media_type = next((t for t in content if t == "application/json"), None)
         media_type = media_type or next((t for t in content if is_json(t)), None) or next(iter(content))
         value = response_example(self.spec, operation, code, media_type)
@@ -336,7 +348,7 @@ class MockServer:
         else:
             body = _BINARY_BODY
         sent_type = media_type if "*" not in media_type else "application/octet-stream"
-        return _Reply(status, (("Content-Type", sent_type), op_header), body)
+        return Reply(status, (("Content-Type", sent_type), op_header), body)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -411,21 +423,23 @@ class _Handler(BaseHTTPRequestHandler):
         words = self.requestline.split()
         target = words[1] if len(words) >= 2 else self.path  # http.server rewrites a leading "//"
         path, _, query = target.partition("?")
-        mock._record(
-            CapturedRequest(
-                method=self.command,
-                target=target,
-                path=path,
-                query=query,
-                headers=tuple((str(k), str(v)) for k, v in self.headers.raw_items()),
-                body=body,
-                http_version=self.request_version,
-            )
+        request = CapturedRequest(
+            method=self.command,
+            target=target,
+            path=path,
+            query=query,
+            headers=tuple((str(k), str(v)) for k, v in self.headers.raw_items()),
+            body=body,
+            http_version=self.request_version,
         )
         try:
-            reply = mock._reply(self.command, path, self.headers.get("Content-Type", ""), body)
+            reply = mock.responder(request) if mock.responder is not None else None
+            if reply is None:
+                reply = mock._reply(self.command, path, self.headers.get("Content-Type", ""), body)
         except Exception as exc:  # noqa: BLE001 (a spec we cannot answer from: say so, keep serving)
             reply = _error_reply(500, f"mock server error: {type(exc).__name__}: {exc}")
+        # Recorded before it is sent: a client holding its response finds it captured.
+        mock._record(replace(request, reply=reply))
         self._send(reply)
 
     def _read_body(self) -> bytes:
@@ -471,7 +485,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Refused(431, "Too many trailer fields")
         return b"".join(parts)
 
-    def _send(self, reply: _Reply) -> None:
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)

@@ -261,7 +261,8 @@ class PerlClient:
     """Perl's OpenAPI::Client::OpenAI (or our shim of it), called like ``OpenAI``.
 
     ``peer`` says which Perl client runs; ``base_url`` is Perl's resolved base URL.
-    The API key is the one in this process's environment when the client is made.
+    The API key is ``api_key``, else the one in this process's environment when the
+    client is made.
     """
 
     def __init__(
@@ -274,6 +275,7 @@ class PerlClient:
         perl: str = "perl",
         timeout: float = DEFAULT_TIMEOUT,
         driver: SubprocessDriver | EmbeddedDriver | None = None,
+        api_key: str | None = None,
     ) -> None:
         # The process-wide driver for the mode, unless the caller brings its own.
         self._driver = driver if driver is not None else driver_for(mode, perl, timeout)
@@ -283,7 +285,7 @@ class PerlClient:
             "spec": _spec_argument(spec),
             "base_url": None if base_url is None else str(base_url),
             "assistants": bool(assistants),
-            "api_key": os.environ.get("OPENAI_API_KEY"),
+            "api_key": api_key if api_key is not None else os.environ.get("OPENAI_API_KEY"),
         }
         self._operations: Any = None  # the spec's operation table, loaded on first need
         # The raw driver result of the last call: Perl's "sent" flag and the params
@@ -319,6 +321,28 @@ class PerlClient:
             },
         )
         self.last_result = result
+        if "died" in result:
+            raise PerlError(result["died"])
+        return transaction_from(result)
+
+    def build(self, op: str, params: Mapping | None = None, /, **content: Any) -> Transaction:
+        """What ``call`` would send, built (and validated) by Perl but never sent.
+
+        The transaction is unsent either way: ``tx.error`` is the local 400's for
+        invalid input and None for a request that would have gone out, headers of
+        the OpenAI layer included. A Perl die raises PerlError.
+        """
+        if self._generation != self._driver.ensure():
+            self._connect()
+        result = self._driver.request(
+            "build",
+            {
+                "client": self._client_id,
+                "op": op,
+                "params": dict(params) if params is not None else {},
+                "content": _content_argument(content),
+            },
+        )
         if "died" in result:
             raise PerlError(result["died"])
         return transaction_from(result)

@@ -11,7 +11,7 @@ import pytest
 from openapi_client_openai.message import Headers, Request, Response
 from openapi_client_openai.transaction import Transaction
 from perl_compat.bridge import PERL_DIR, PerlClient, PerlDriverError, SubprocessDriver
-from perl_compat.compare import Side, diff_sides
+from perl_compat.comparison import Side, diff_sides
 from perl_compat.errors import PerlError, PerlUnavailable
 
 from .conftest import BUNDLED_SPEC, TEST_KEY, require

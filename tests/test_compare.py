@@ -1,4 +1,4 @@
-"""perl_compat.compare: one call through both clients, and the ``compare`` command."""
+"""perl_compat.comparison: one call through both clients, and the ``compare`` command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import openapi_client_openai.openai as openai_module
 from openapi_client_openai.mock import MockServer
-from perl_compat.compare import Comparison, compare, main_compare, perl_call, python_call
+from perl_compat.comparison import Comparison, compare, main_compare, perl_call, python_call
 
 from .conftest import BUNDLED_SPEC, TEST_KEY, require
 
@@ -182,7 +182,7 @@ def test_a_header_difference_never_shows_the_key() -> None:
     from openapi_client_openai.message import Request, Response
     from openapi_client_openai.mock import CapturedRequest
     from openapi_client_openai.transaction import Transaction
-    from perl_compat.compare import Side, diff_sides
+    from perl_compat.comparison import Side, diff_sides
 
     def side(key: str) -> Side:
         headers = (("Authorization", f"Bearer {key}"), ("X-Extra", key[-4:]))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,35 @@ def _string_imports(path: Path) -> list[str]:
     return (
         ["perl_compat"] if 'import_module("perl_compat' in text or '__import__("perl_compat' in text else []
     )
+
+
+def test_perl_compat_exports_its_functions_without_loading_perl() -> None:
+    # A fresh interpreter: what importing the exports loads, and that they are the functions.
+    code = textwrap.dedent(
+        """
+        import sys
+        from perl_compat import compare, compare_run, record, replay, shadow
+        import perl_compat.comparison, perl_compat.programs, perl_compat.cassettes, perl_compat.shadow_calls
+        perl_side = ("cffi", "perl_compat._ffi", "perl_compat.interpreter", "perl_compat.bridge")
+        loaded = sorted(m for m in perl_side if m in sys.modules)
+        from perl_compat import compare as again  # still the function once every module is loaded
+        print(loaded)
+        print(compare is perl_compat.comparison.compare is again, shadow is perl_compat.shadow_calls.shadow,
+              compare_run is perl_compat.programs.compare_run, record is perl_compat.cassettes.record,
+              replay is perl_compat.cassettes.replay, callable(compare))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "True True True True True True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    import perl_compat
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        perl_compat.nothing_here  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from perl_compat import nothing_here")

@@ -1,7 +1,7 @@
 #!/usr/bin/env perl
 # The subprocess side of perl_compat.bridge: PerlCompat::Driver over JSON lines.
 #
-#   in  (stdin):  {"id":N,"method":"new_client"|"call"|"free_client"|"peer"|"port_scan","args":{...}}
+#   in  (stdin):  {"id":N,"method":"new_client"|"call"|"build"|"free_client"|"peer"|"port_scan","args":{...}}
 #   out (stdout): {"id":N,"result":...}  or  {"id":N,"error":"..."}
 #
 # One line in, one line out, flushed; the driver ends at EOF. Anything else the
@@ -38,6 +38,7 @@ my $JSON = Cpanel::JSON::XS->new->utf8->canonical->allow_nonref->allow_blessed->
 my %METHODS = (
   new_client  => \&PerlCompat::Driver::new_client,
   call        => \&PerlCompat::Driver::call,
+  build       => \&PerlCompat::Driver::build,
   free_client => \&PerlCompat::Driver::free_client,
   peer        => \&PerlCompat::Driver::peer,
   port_scan   => \&PerlCompat::Driver::port_scan,

@@ -140,7 +140,7 @@ IDIOMS: tuple[Idiom, ...] = (
     _("res", "is_server_error", (), "{recv}.is_server_error", "", YES),
     _("res", "content", (), "{recv}.content", "content", YES),
     _("res", "to_string", (), "{recv}.to_string()", "", NO),
-    _("res", "dom", (), "{recv}.dom", "", NO, note="Mojo::DOM is not ported: parse tx.res.text with an HTML parser"),
+    _("res", "dom", (), "{recv}.dom", "", NO, note="Mojo::DOM is not ported: parse tx.res.text instead"),
     _("res", "save_to", ("PATH",), "{recv}.save_to({0})", "", YES, probe=("'/dev/null'",)),
     # -- the request (Mojo::Message::Request) --------------------------------------------------
     _("req", "method", (), "{recv}.method", "", YES),

@@ -1,7 +1,7 @@
 """``port scan --compare``: each call site whose arguments are all literals, made by
 Perl's client and by this one against the mock server, and whether they agree.
 
-The call goes through ``perl_compat.compare.compare`` (the ``compare`` command's
+The call goes through ``perl_compat.comparison.compare`` (the ``compare`` command's
 engine), with the operationId the spec resolves (a snake_case alias is called by
 its operationId: the Perl peer may be the shim, which has no aliases) and always in
 the blocking form, which builds the same request as the ``_p`` and callback forms.
@@ -59,7 +59,7 @@ def compare_sites(
     progress: Callable[[Verdict], None] | None = None,
 ) -> list[Verdict]:
     """Compare every comparable call site; the others are listed as skipped, with why."""
-    from ..compare import compare
+    from ..comparison import compare
     from ..errors import PerlCompatError
 
     os.environ.setdefault("OPENAI_API_KEY", DEMO_KEY)  # the mock takes any key

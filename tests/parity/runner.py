@@ -11,7 +11,7 @@ from typing import Any
 
 from openapi_client_openai.openai import OpenAI
 from perl_compat.bridge import PerlClient, SubprocessDriver
-from perl_compat.compare import Difference, Side, captured, diff_sides
+from perl_compat.comparison import Difference, Side, captured, diff_sides
 from perl_compat.errors import PerlError
 
 from .cases import UPLOAD_FILES, Case

@@ -9,7 +9,7 @@ import pytest
 from openapi_client_openai.message import Headers, Request, Response
 from openapi_client_openai.mock import CapturedRequest
 from openapi_client_openai.transaction import Transaction
-from perl_compat.compare import Side, Wire, diff_sides
+from perl_compat.comparison import Side, Wire, diff_sides
 
 GOOD = CapturedRequest(
     method="POST",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -186,4 +187,4 @@ def test_the_main_help_lists_port() -> None:
         [sys.executable, "-m", "openapi_client_openai", "--help"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0
-    assert "    port      inventory a Perl codebase's OpenAI calls" in result.stdout
+    assert re.search(r"^ +port +inventory a Perl codebase's OpenAI calls", result.stdout, re.M), result.stdout

@@ -20,7 +20,7 @@ from openapi_client_openai import IOLoop, OpenAI
 from openapi_client_openai.mock import MockServer
 from openapi_client_openai.spec import load_spec
 from perl_compat.bridge import PerlClient
-from perl_compat.compare import Wire
+from perl_compat.comparison import Wire
 from perl_compat.port.parity import call_arguments
 from perl_compat.port.reader import perl_files, read_files
 from perl_compat.port.scan import Inventory, scan

@@ -12,6 +12,7 @@ use warnings;
 use Mojo::JSON ();
 use MIME::Base64 ();
 use Scalar::Util ();
+use Carp ();
 use OpenAPI::Client;
 
 our $VERSION = '0.01';
@@ -138,6 +139,53 @@ sub call {
     # caller's hash holds afterwards (Python deliberately leaves its copy alone).
     params_after => $params,
   };
+}
+
+# build({client, op, params, content}) -> {req, res, error, sent, valid}
+#                                       or {died => $message}
+#
+# What call() would send, without sending it: OpenAPI::Client's own _build_tx
+# (validation included), then, for a valid request, the user agent's "start"
+# event, which is where the OpenAI layer adds its headers; Mojo emits it just
+# before writing the request, and nothing here writes it. For shadow calls.
+sub build {
+  my ($args) = @_;
+  my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client " . ($args->{client} // "given") . "\n"};
+  my $client  = $state->{client};
+  my $params  = $args->{params} // {};
+  my %content = %{$args->{content} // {}};
+  $content{body} = MIME::Base64::decode_base64(delete $content{body_b64}) if exists $content{body_b64};
+
+  my $tx;
+  eval {
+    my $route = _route($client, $args->{op} // '') or Carp::croak('[OpenAPI::Client] No such operationId');
+    $tx = $client->_build_tx($route, $params, %content);
+    $client->ua->emit(start => $tx) unless $tx->error;
+    1;
+  } or return {died => _text($@)};
+
+  return {
+    req => _message(
+      $tx->req,
+      method => $tx->req->method,
+      url    => $tx->req->url->to_string,
+      env    => {operationId => $tx->req->env->{operationId}},
+    ),
+    res   => _message($tx->res, code => _number($tx->res->code), message => $tx->res->message),
+    error => _error($tx->error),
+    sent  => Mojo::JSON::false,
+    valid => $tx->error ? Mojo::JSON::false : Mojo::JSON::true,
+  };
+}
+
+# The route OpenAPI::Client generated a method for, by operationId: the same
+# hash its generated method closes over.
+my %ROUTES;
+
+sub _route {
+  my ($client, $op) = @_;
+  my $routes = $ROUTES{ref $client} //= {map { ($_->{operation_id} => $_) } grep { $_->{operation_id} } $client->validator->routes->each};
+  return $routes->{$op};
 }
 
 sub _message {

@@ -37,10 +37,13 @@ __all__ = [
     "Side",
     "Wire",
     "compare",
+    "diff_errors",
+    "diff_requests",
     "diff_sides",
     "main_compare",
     "perl_call",
     "python_call",
+    "shown",
 ]
 
 IGNORED_HEADERS = frozenset({"date", "user-agent", "host", "content-length", "accept-encoding", "connection"})
@@ -146,10 +149,11 @@ class Difference:
     python: Any
 
     def __str__(self) -> str:
-        return f"{self.field}: Perl {_shown(self.perl)} vs Python {_shown(self.python)}"
+        return f"{self.field}: Perl {shown(self.perl)} vs Python {shown(self.python)}"
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value as a difference shows it: strings quoted, bytes decoded, long ones cut."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "backslashreplace")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
@@ -182,10 +186,10 @@ def diff_sides(perl: Side, python: Side) -> list[Difference]:
     assert perl.tx is not None and python.tx is not None
     if perl.outcome == "local-400":
         out += _field("res.code", perl.tx.res.code, python.tx.res.code)
-        out += _errors(perl.errors(), python.errors())
+        out += diff_errors(perl.errors(), python.errors())
         out += _field("tx.error", perl.tx.error, python.tx.error)
         return out
-    out += _requests(perl.requests(), python.requests())
+    out += diff_requests(perl.requests(), python.requests())
     out += _field("res.code", perl.tx.res.code, python.tx.res.code)
     out += _field("tx.error", perl.tx.error, python.tx.error)
     return out
@@ -204,7 +208,8 @@ def _field(name: str, perl: Any, python: Any) -> list[Difference]:
     return [] if perl == python else [Difference(name, perl, python)]
 
 
-def _errors(perl: Any, python: Any) -> list[Difference]:
+def diff_errors(perl: Any, python: Any) -> list[Difference]:
+    """The first entry where two local 400s' ``errors`` lists part (one Difference at most)."""
     if perl == python:
         return []
     if not (isinstance(perl, list) and isinstance(python, list)):
@@ -220,7 +225,8 @@ def _errors(perl: Any, python: Any) -> list[Difference]:
     return []
 
 
-def _requests(perl: list[Wire], python: list[Wire]) -> list[Difference]:
+def diff_requests(perl: list[Wire], python: list[Wire]) -> list[Difference]:
+    """Field by field; numbered ``request[i].`` when more than one request was sent."""
     if len(perl) != len(python):
         return [Difference("requests-sent", len(perl), len(python))]
     out: list[Difference] = []
@@ -298,13 +304,13 @@ def _side_lines(side: Side) -> list[str]:
         lines.append(f"  sent: {wire.method} {target}")
         lines += [f"    {k}: {mask(k, v)}" for k, v in wire.headers]
         if wire.body:
-            lines.append(f"    body: {_shown(wire.body)}")
+            lines.append(f"    body: {shown(wire.body)}")
     if not side.requests():
         lines.append("  sent: nothing")
     res = side.tx.res
     lines.append(f"  got: {res.code if res.code is not None else '-'} {res.message}".rstrip())
     if res.body:
-        lines.append(f"    body: {_shown(res.body)}")
+        lines.append(f"    body: {shown(res.body)}")
     lines.append(f"  tx.error: {json.dumps(side.tx.error, sort_keys=True)}")
     return lines
 
