@@ -12,7 +12,17 @@ loopback nginx serving a canned run object (``bench/nginx.py``):
   this client, ``requests`` (``Session.get``/``post``, and a prepared ``Session.send``)
   and ``http.client`` (``bench/probes/calls.py``), each timing N calls after a warm-up;
 * validation alone: JSON::Validator's ``validate_request`` (``bench/perl/validate.pl``)
-  and our ``OperationValidator.validate`` (``bench/probes/validate.py``).
+  and our ``OperationValidator.validate`` (``bench/probes/validate.py``);
+* what a user feels first: a whole process that constructs and makes one getRun (time
+  to the first answer, cache warm and cold, and its peak RSS), and the first access to
+  an operation's method;
+* fan-out: N = 16, 100, 400, 1000 concurrent ``getRun_p`` then ``Promise.all(...).wait``
+  against a loopback server answering after 200 ms (``bench/probes/slow_server.py``),
+  Perl's ``Mojo::Promise->all(@p)->wait`` beside ours (``bench/perl/concurrency.pl``,
+  ``bench/probes/concurrency.py``): wall time, CPU per request, connections opened.
+
+The servers run on CPU 0, every measured child on CPU 1 (where the machine has two).
+``PYTHONDONTWRITEBYTECODE`` is unset for the children: with it every import recompiles.
 
 Prints medians, ratios and each target's PASS/MISS, and writes them to
 ``bench/results/latest.json`` and ``latest.md``. Not a test: numbers depend on the
@@ -106,6 +116,20 @@ REQUESTS = "requests Session.get/post"
 PREPARED = "requests prepared Session.send"
 HTTP_CLIENT = "http.client"
 PYTHON = "this client's validator"
+CLIENT_P = "this client, getRun_p(...).wait()"
+FANOUT = (16, 100, 400, 1000)
+FANOUT_DELAY = 0.2  # seconds the slow server waits before answering
+DECODED = "getRun + JSON decode"
+FIRST = "time to first answer"
+RSS_FIRST = "peak RSS after construct + first getRun"
+ACCESS = "first access to an operation's method"
+FANOUT_CPU = "CPU per request, 1000 concurrent"
+FANOUT_CONNECTIONS = "connections opened, 1000 concurrent"
+
+
+def fanout_measure(n: int) -> str:
+    return f"{n} concurrent getRun_p (server: 200 ms)"
+
 
 MEASURES: dict[str, tuple[str, list[str]]] = {
     "construct": ("s", [PERL, PY_WARM, PY_COLD, PERL_BARE, PY_BARE]),
@@ -114,10 +138,18 @@ MEASURES: dict[str, tuple[str, list[str]]] = {
     "modifyRun round trip": ("µs", [PERL, CLIENT, REQUESTS, PREPARED, HTTP_CLIENT]),
     "validate modifyRun request": ("µs", [PERL, PYTHON]),
     "validate createChatCompletion, 20 messages": ("µs", [PERL, PYTHON]),
+    DECODED: ("µs", [PERL, CLIENT, CLIENT_P, HTTP_CLIENT]),
+    FIRST: ("s", [PERL, PY_WARM, PY_COLD]),
+    RSS_FIRST: ("MiB", [PERL, PY_WARM, PY_COLD]),
+    ACCESS: ("µs", [CLIENT]),
+    **{fanout_measure(n): ("s", [PERL, CLIENT]) for n in FANOUT},
+    FANOUT_CPU: ("µs", [PERL, CLIENT]),
+    FANOUT_CONNECTIONS: ("", [PERL, CLIENT]),
 }
 
-# (what, measure, peer, against (None: an absolute limit), at most)
-TARGETS: list[tuple[str, str, str, str | None, float]] = [
+# (what, measure, peer, against (None: an absolute limit; a (measure, peer) pair: another
+# measure's figure), at most)
+TARGETS: list[tuple[str, str, str, str | tuple[str, str] | None, float]] = [
     ("import + construct, cache warm", "construct", PY_WARM, PERL, 0.08),
     ("import + construct, cache cold", "construct", PY_COLD, PERL, 0.7),
     ("getRun round trip", "getRun round trip", CLIENT, PERL, 0.6),
@@ -131,15 +163,30 @@ TARGETS: list[tuple[str, str, str, str | None, float]] = [
         None,
         200.0,
     ),
+    ("time to first answer, cache warm", FIRST, PY_WARM, PERL, 0.15),
+    ("time to first answer, cache cold", FIRST, PY_COLD, PERL, 0.4),
+    ("first access to an operation's method", ACCESS, CLIENT, None, 2000.0),
+    ("blocking getRun + json(), vs http.client + json.loads", DECODED, CLIENT, HTTP_CLIENT, 1.4),
+    ("getRun_p(...).wait(), vs blocking getRun", DECODED, CLIENT_P, (DECODED, CLIENT), 1.15),
+    ("peak RSS after construct + first getRun (warm)", RSS_FIRST, PY_WARM, PERL, 0.4),
+    ("peak RSS after construct + first getRun (warm), absolute", RSS_FIRST, PY_WARM, None, 24.0),
+    ("16 concurrent getRun_p", fanout_measure(16), CLIENT, PERL, 1.05),
+    ("400 concurrent getRun_p", fanout_measure(400), CLIENT, PERL, 0.6),
+    ("1000 concurrent getRun_p", fanout_measure(1000), CLIENT, PERL, 0.6),
+    ("CPU per request, 1000 concurrent", FANOUT_CPU, CLIENT, PERL, 1.0),
+    ("connections opened, 1000 concurrent (at most N)", FANOUT_CONNECTIONS, CLIENT, None, 1000),
 ]
 
 
 class Bench:
     """Runs the children and collects their samples: ``samples[measure][peer]``."""
 
-    def __init__(self, spec: Path, base_url: str, scratch: Path, tree: Path, warmup: int, calls: int) -> None:
+    def __init__(
+        self, spec: Path, base_url: str, slow_url: str, scratch: Path, tree: Path, warmup: int, calls: int
+    ) -> None:
         self.spec = str(spec)
         self.base_url = base_url
+        self.slow_url = slow_url
         self.scratch = scratch
         self.warmup = warmup
         self.calls = calls
@@ -187,7 +234,7 @@ class Bench:
 
     def _construct(self, peer: str, argv: list[str], env: dict) -> None:
         start = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+        done = run_child(argv, env)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"{peer}: exited {done.returncode}: {done.stderr[-2000:]}")
@@ -205,6 +252,66 @@ class Bench:
     def _calls(self, peer: str, report: dict) -> None:
         self.record("getRun round trip", peer, report["getRun"])
         self.record("modifyRun round trip", peer, report["modifyRun"])
+        if "getRun+json" in report:
+            self.record(DECODED, peer, report["getRun+json"])
+        if "getRun_p+json" in report:
+            self.record(DECODED, CLIENT_P, report["getRun_p+json"])
+        if "first access" in report:
+            self.record(ACCESS, peer, [report["first access"]])
+
+    def first_answer_perl(self) -> None:
+        cls = self.perl_class
+        code = (
+            f"my $c = {cls}->new(shift, base_url => shift); "
+            "$c->getRun({thread_id => 'thread_abc123', run_id => 'run_abc123'})->res->json; "
+            f"{PERL_HWM}"
+        )
+        argv = ["perl", self.perl_inc, f"-M{cls}", "-e", code, self.spec, f"{self.base_url}/v1"]
+        self._first_answer(PERL, argv, self.env)
+
+    def first_answer_python(self, warm: bool) -> None:
+        code = (
+            "import sys; from openapi_client_openai import OpenAI; "
+            "OpenAI(sys.argv[1], base_url=sys.argv[2]).getRun(thread_id='thread_abc123', "
+            f"run_id='run_abc123').res.json(); {PYTHON_HWM}"
+        )
+        argv = [sys.executable, "-c", code, self.spec, f"{self.base_url}/v1"]
+        if warm:
+            self._first_answer(PY_WARM, argv, self.python_env(self.warm_cache))
+            return
+        cold = Path(tempfile.mkdtemp(prefix="spec-cache-cold-", dir=self.scratch))
+        try:
+            self._first_answer(PY_COLD, argv, self.python_env(cold))
+        finally:
+            shutil.rmtree(cold, ignore_errors=True)
+
+    def _first_answer(self, peer: str, argv: list[str], env: dict) -> None:
+        start = time.perf_counter()
+        done = run_child(argv, env)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{peer}: exited {done.returncode}: {done.stderr[-2000:]}")
+        self.record(FIRST, peer, [seconds])
+        self.record(RSS_FIRST, peer, [int(done.stdout) / 1024])
+
+    def fanout(self, peer: str) -> None:
+        counts = [str(n) for n in FANOUT]
+        if peer == PERL:
+            argv = self.perl("concurrency.pl", self.perl_class, self.spec, self.slow_url, *counts)
+            env = {**self.env, "MOJO_REACTOR": "Mojo::Reactor::EV"}  # Perl's default where EV is installed
+        else:
+            probe = str(BENCH / "probes" / "concurrency.py")
+            argv = [sys.executable, probe, self.spec, self.slow_url, *counts]
+            env = self.python_env(self.warm_cache)
+        http_get(f"{self.slow_url}/__reset")
+        report = run_json(argv, env)
+        opened = json.loads(http_get(f"{self.slow_url}/__stats"))["connections"]
+        for n in FANOUT:
+            self.record(fanout_measure(n), peer, [report[str(n)]["wall"]])
+        self.record(FANOUT_CPU, peer, [report["1000"]["cpu"] / 1000 * 1e6])
+        # Every batch's connections, the warm-up's and the three smaller batches' included:
+        # only those beyond what the batches could reuse count against the largest.
+        self.record(FANOUT_CONNECTIONS, peer, [max(opened - sum(FANOUT[:-1]) - 1, 0)])
 
     def validate_perl(self) -> None:
         argv = self.perl("validate.pl", self.perl_class, self.spec, *self._counts(validation=True))
@@ -243,6 +350,11 @@ class Bench:
             ("calls: http.client", lambda: self.calls_python(HTTP_CLIENT, "http.client")),
             ("validate: Perl", self.validate_perl),
             ("validate: Python", self.validate_python),
+            ("first answer: Perl", self.first_answer_perl),
+            ("first answer: Python, cache warm", lambda: self.first_answer_python(warm=True)),
+            ("first answer: Python, cache cold", lambda: self.first_answer_python(warm=False)),
+            ("fan-out: Perl", lambda: self.fanout(PERL)),
+            ("fan-out: this client", lambda: self.fanout(CLIENT)),
         ]
 
     def warm_up(self) -> None:
@@ -284,8 +396,56 @@ def perl_client_class() -> str:
     return "OpenAPI::Client::OpenAI" if found.returncode == 0 else "PerlCompat::OpenAI"
 
 
+def measured_cpu() -> set[int]:
+    """Where measured children run: the last CPU, the servers keeping CPU 0 to themselves."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return {cpus[-1]} if len(cpus) > 1 else set(cpus)
+
+
+def pin_child() -> None:
+    os.sched_setaffinity(0, measured_cpu())
+
+
+def run_child(argv: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=False,
+        preexec_fn=pin_child,
+    )
+
+
+def http_get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+class SlowServer:
+    """bench/probes/slow_server.py on CPU 0: answers after FANOUT_DELAY, counts connections."""
+
+    def __enter__(self) -> SlowServer:
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCH / "probes" / "slow_server.py"), str(FANOUT_DELAY)],
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
+        )
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
 def run_json(argv: list[str], env: dict) -> dict:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False)
+    done = run_child(argv, env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:3])} exited {done.returncode}: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
@@ -308,10 +468,13 @@ def summarise(bench: Bench) -> dict[str, Any]:
     targets = []
     for what, measure, peer, against, limit in TARGETS:
         value = measures[measure]["median"][peer]
-        actual = value / measures[measure]["median"][against] if against else value
-        # the same figure per child, paired with Perl's from the same round: how firm the verdict is
-        mine, theirs = bench.rounds[measure][peer], bench.rounds[measure][against] if against else None
+        other_measure, other_peer = against if isinstance(against, tuple) else (measure, against)
+        actual = value / measures[other_measure]["median"][other_peer] if against else value
+        # the same figure per child, paired with the other's from the same round: how firm the verdict is
+        mine = bench.rounds[measure][peer]
+        theirs = bench.rounds[other_measure][other_peer] if against else None
         per_round = [a / b for a, b in zip(mine, theirs)] if theirs else list(mine)
+        against = f"{other_peer} ({other_measure})" if isinstance(against, tuple) else against
         targets.append(
             {
                 "target": what,
@@ -329,6 +492,8 @@ def summarise(bench: Bench) -> dict[str, Any]:
 
 
 def number(value: float, unit: str) -> str:
+    if unit == "":
+        return f"{value:.0f}"
     if unit == "s":
         return f"{value * 1000:.0f} ms"
     if unit == "MiB":
@@ -353,7 +518,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     for t in summary["targets"]:
         low, high = min(t["per_round"]), max(t["per_round"])
         if t["against"]:
-            limit, actual = f"<= {t['limit']:g}x Perl", f"{t['actual']:.3f}x"
+            versus = "Perl" if t["against"] == PERL else t["against"]
+            limit, actual = f"<= {t['limit']:g}x {versus}", f"{t['actual']:.3f}x"
             spread = f"{low:.3f}x – {high:.3f}x"
         else:
             limit, actual = f"<= {t['limit']:g} {t['unit']}", number(t["actual"], t["unit"])
@@ -404,7 +570,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     print("\ntargets")
     for t in summary["targets"]:
         if t["against"]:
-            shown = f"{t['actual']:.3f}x Perl (limit {t['limit']:g}x)"
+            versus = "Perl" if t["against"] == PERL else t["against"]
+            shown = f"{t['actual']:.3f}x {versus} (limit {t['limit']:g}x)"
         else:
             shown = f"{number(t['actual'], t['unit'])} (limit {t['limit']:g} {t['unit']})"
         print(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {shown}")
@@ -466,9 +633,16 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load_before": load(),
     }
-    with tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch, Nginx(ROUTES) as server:
+    everywhere = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(everywhere)})  # nginx inherits CPU 0
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-peers-") as scratch,
+        Nginx(ROUTES) as server,
+        SlowServer() as slow,
+    ):
+        os.sched_setaffinity(0, everywhere)
         tree = export(args.ref, Path(scratch) / "tree") if args.ref else REPO
-        bench = Bench(args.spec, server.url, Path(scratch), tree, args.warmup, args.calls)
+        bench = Bench(args.spec, server.url, slow.url, Path(scratch), tree, args.warmup, args.calls)
         meta.update(perl_class=bench.perl_class, nginx=server.version, base_url=server.url)
         print(f"nginx {server.url}; Perl peer {bench.perl_class}; warming up", file=sys.stderr)
         bench.warm_up()

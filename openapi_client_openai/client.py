@@ -261,6 +261,7 @@ class Client(EventEmitter):
             content,
             self._ua.transactor.generators,
             self._coerce,
+            self._ua.transactor.name,
         )
         if self._debug:
             outcome = "was successful"

@@ -80,6 +80,42 @@ class _Message:
         self.content.asset.move_to(path)
         return self
 
+    # -- the message as text (Mojo's build_* and to_string) -------------------------------
+
+    def build_start_line(self) -> str:
+        raise NotImplementedError
+
+    def fix_headers(self) -> _Message:
+        """What Mojo adds before writing the message (Content-Length...): see the subclasses."""
+        headers = self.headers
+        if not headers.get("Content-Length") and not headers.get("Transfer-Encoding"):
+            headers.set("Content-Length", str(self.body_size))
+        return self
+
+    def build_headers(self) -> str:
+        """The header block as Mojo writes it, with the blank line after it."""
+        text = self.fix_headers().headers.to_string()
+        return f"{text}\r\n\r\n" if text else "\r\n"
+
+    def build_body(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def to_string(self) -> str:
+        """Start line, headers and body, as Mojo's ``to_string`` (a body that is not UTF-8 shows
+        replacement characters: use ``body`` for the bytes)."""
+        return self.build_start_line() + self.build_headers() + self.build_body()
+
+    def _dump(self, first: str) -> str:
+        """Status or request line, headers (credentials masked) and the start of the body."""
+        body = self.body
+        shown = body[:_DUMPED].decode("utf-8", "replace") + (
+            f"... ({len(body)} bytes)" if len(body) > _DUMPED else ""
+        )
+        lines = [first, *(f"  {name}: {mask(name, value)}" for name, value in self.headers.items())]
+        if body:
+            lines.append(f"  body: {shown}")
+        return "\n".join(lines)
+
 
 class Asset:
     """The body's storage: Mojo::Asset::Memory, moving to a temporary file past a size.
@@ -252,7 +288,18 @@ class Request(_Message):
         self.env = env if env is not None else {}
 
     def __repr__(self) -> str:
-        return f"<Request {self.method.upper()} {self.url} {self.headers!r} {self.body_size} bytes>"
+        return f"<Request {self._dump(f'{self.method.upper()} {self.url}')}>"
+
+    def build_start_line(self) -> str:
+        from .transport.wire import target
+
+        return f"{self.method.upper()} {target(str(self.url)).path_query} HTTP/1.1\r\n"
+
+    def fix_headers(self) -> Request:
+        from .transport.wire import fix_headers, target
+
+        fix_headers(self, target(str(self.url)), None)
+        return self
 
 
 class Response(_Message):
@@ -279,7 +326,30 @@ class Response(_Message):
         self.finished = code is not None
 
     def __repr__(self) -> str:
-        return f"<Response {self.code} {self.message} {self.body_size} bytes>"
+        return f"<Response {self._dump(f'{self.code} {self.message}')}>"
+
+    @property
+    def default_message(self) -> str:
+        from http import HTTPStatus
+
+        try:
+            return HTTPStatus(self.code or 404).phrase
+        except ValueError:
+            return ""
+
+    def build_start_line(self) -> str:
+        return f"HTTP/{self.version} {self.code or 404} {self.message or self.default_message}\r\n"
+
+    def fix_headers(self) -> Response:
+        """Mojo::Message::Response::fix_headers: a Date when there is none, no length when empty."""
+        super().fix_headers()
+        if not self.headers.get("Date"):
+            from email.utils import formatdate
+
+            self.headers.set("Date", formatdate(usegmt=True))
+        if self.is_empty:
+            self.headers.remove("Content-Length")
+        return self
 
     @property
     def is_finished(self) -> bool:
@@ -316,6 +386,7 @@ class Response(_Message):
 
 
 _UNSET = object()
+_DUMPED = 500  # characters of a body a repr shows
 
 
 def _decode_json(body: bytes, content_type: str | None) -> Any:

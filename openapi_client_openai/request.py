@@ -57,6 +57,7 @@ def build(
     content: dict,
     generators: Mapping[str, Generator] | None = None,
     coerce: frozenset = DEFAULT_COERCE,
+    agent: str = USER_AGENT,
 ) -> Built:
     """The request for one call (and its validation errors), as OpenAPI::Client builds it."""
     generators = GENERATORS if generators is None else generators
@@ -107,7 +108,7 @@ def build(
     method = operation.method.upper()  # what the generators compare with ("GET", "HEAD")
 
     if "User-Agent" not in headers:
-        headers.add("User-Agent", USER_AGENT)
+        headers.add("User-Agent", agent)
     if "Accept-Encoding" not in headers:
         headers.add("Accept-Encoding", "gzip")
     body = b""

@@ -29,7 +29,16 @@ class Transaction:
     or when the response broke off (the code and partial body are kept then).
     """
 
-    __slots__ = ("is_sent", "previous", "req", "res")
+    __slots__ = (
+        "is_sent",
+        "local_address",
+        "local_port",
+        "previous",
+        "remote_address",
+        "remote_port",
+        "req",
+        "res",
+    )
 
     def __init__(self, req: Request, res: Response | None = None, error: dict | None = None) -> None:
         self.req = req
@@ -38,6 +47,20 @@ class Transaction:
             self.res.error = error
         self.is_sent = True  # False for the local 400 of invalid input: nothing went on the wire
         self.previous: Transaction | None = None  # the transaction this one is a redirect of
+        # Mojo's addresses of the connection the transaction went over (None: it did not).
+        self.remote_address: str | None = None
+        self.remote_port: int | None = None
+        self.local_address: str | None = None
+        self.local_port: int | None = None
+
+    def _connected(self, sock: Any) -> None:
+        """Note the connection's addresses, as Mojo::UserAgent does when it starts writing."""
+        try:
+            peer, local = sock.getpeername(), sock.getsockname()
+        except (OSError, AttributeError):
+            return
+        self.remote_address, self.remote_port = peer[0], peer[1]
+        self.local_address, self.local_port = local[0], local[1]
 
     @classmethod
     def invalid_input(cls, req: Request, errors: list[dict]) -> Transaction:

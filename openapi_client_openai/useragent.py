@@ -146,6 +146,39 @@ class Transactor:
         self._content_names = None
         return self
 
+    def tx(self, method: str, url: Any, *args: Any, **content: Any) -> Transaction:
+        """``$t->tx(POST => $url, \\%headers, json => {...})``: a transaction ready to start.
+
+        After the URL: an optional dict of headers, then either a raw body (str or
+        bytes) or one content generator as a keyword (``json=``, ``form=``, ...).
+        """
+        from .url import URL
+
+        text = str(url)
+        if not text.startswith("/") and "://" not in text:
+            text = f"http://{text}"  # Mojo: a bare host is http
+        headers = Headers()
+        positional = list(args)
+        if positional and isinstance(positional[0], Mapping):
+            headers.from_hash(positional.pop(0))
+        if "User-Agent" not in headers:
+            headers.add("User-Agent", self.name)
+        if self.compressed and "Accept-Encoding" not in headers:
+            headers.add("Accept-Encoding", "gzip")
+        body = b""
+        if positional:
+            raw = positional.pop(0)
+            body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        if positional:
+            raise TypeError("tx() takes a URL, an optional headers dict, and a raw body or one generator")
+        for name, value in content.items():
+            generator = self.generators.get(name)
+            if generator is None:
+                known = ", ".join(sorted(self.generators))
+                raise TypeError(f"unknown content generator {name!r}; expected one of: {known}")
+            body = generator(value, method.upper(), URL(text), headers)
+        return Transaction(Request(method.upper(), text, headers, body))
+
     @property
     def content_names(self) -> frozenset:
         """The content keywords a call may use: ``body`` and every generator."""
@@ -382,6 +415,62 @@ class UserAgent(EventEmitter):
             self.emit("start", nxt)
             tx = send(nxt)
         return tx
+
+    # -- requests of its own: $ua->get($url, ...), $ua->post_p(...) ------------------------------
+
+    def _request(self, method: str, url: Any, args: tuple, content: dict) -> Any:
+        callback = args[-1] if args and callable(args[-1]) and not isinstance(args[-1], Mapping) else None
+        if callback is not None:
+            args = args[:-1]
+        tx = self.transactor.tx(method, url, *args, **content)
+        return self.start(tx, callback) if callback is not None else self.start(tx)
+
+    def _request_p(self, method: str, url: Any, args: tuple, content: dict) -> Promise:
+        return self.start_p(self.transactor.tx(method, url, *args, **content))
+
+    def get(self, url: Any, *args: Any, **content: Any) -> Any:
+        """``$ua->get($url, \\%headers, ...)``: the finished transaction (or, with a trailing
+        callback, ``callback(ua, tx)`` later); the same for the other methods below."""
+        return self._request("GET", url, args, content)
+
+    def head(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("HEAD", url, args, content)
+
+    def post(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("POST", url, args, content)
+
+    def put(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("PUT", url, args, content)
+
+    def patch(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("PATCH", url, args, content)
+
+    def delete(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("DELETE", url, args, content)
+
+    def options(self, url: Any, *args: Any, **content: Any) -> Any:
+        return self._request("OPTIONS", url, args, content)
+
+    def get_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("GET", url, args, content)
+
+    def head_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("HEAD", url, args, content)
+
+    def post_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("POST", url, args, content)
+
+    def put_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("PUT", url, args, content)
+
+    def patch_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("PATCH", url, args, content)
+
+    def delete_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("DELETE", url, args, content)
+
+    def options_p(self, url: Any, *args: Any, **content: Any) -> Promise:
+        return self._request_p("OPTIONS", url, args, content)
 
     # -- Mojo's cookie jar -------------------------------------------------------------------
 

@@ -4,7 +4,8 @@
 #   perl calls.pl CLASS SPEC BASE_URL WARMUP CALLS
 #
 # CLASS is OpenAPI::Client::OpenAI (or its stand-in PerlCompat::OpenAI). Prints one
-# JSON object: the class used, and the microseconds of each timed call per operation.
+# JSON object: the class used, and the microseconds of each timed call per operation
+# (getRun+json also decodes the body, as $tx->res->json does).
 use strict;
 use warnings;
 
@@ -18,11 +19,12 @@ eval "require $class; 1" or die $@;
 my $client = $class->new($spec, base_url => $base_url);
 my %ids    = (thread_id => 'thread_abc123', run_id => 'run_abc123');
 my %call   = (
-  getRun    => sub { $client->getRun({%ids}) },
-  modifyRun => sub { $client->modifyRun({%ids, body => {metadata => {user_id => 'user_abc123'}}}) },
+  getRun        => sub { $client->getRun({%ids}) },
+  modifyRun     => sub { $client->modifyRun({%ids, body => {metadata => {user_id => 'user_abc123'}}}) },
+  'getRun+json' => sub { my $tx = $client->getRun({%ids}); $tx->res->json; $tx },
 );
 
-my %times = (getRun => [], modifyRun => []);
+my %times = map { $_ => [] } keys %call;
 for my $i (1 .. $warmup + $calls) {
   for my $op (sort keys %call) {
     my $start = clock_gettime(CLOCK_MONOTONIC);

@@ -132,6 +132,7 @@ class BlockingEngine:
             if connection is None:
                 connection = Connection(_open(where, scheme, proxy, settings, clock), key)
             sock = connection.sock
+            tx._connected(sock)
             _send_all(sock, head, clock)
             body = req.body
             if body:

@@ -210,6 +210,7 @@ class NonBlockingEngine:
             if connection is None:
                 connection = await self._open(loop, pool, where, scheme, proxy, settings, key, deadline)
             parser = ResponseParser(tx.res, settings.limits, head=req.method.upper() == "HEAD")
+            tx._connected(connection.transport.get_extra_info("socket"))
             done = connection.start(parser, settings, deadline)
             connection.write(head)
             connection.write(req.body)

@@ -278,6 +278,9 @@ class ResponseParser:
         headers = self.res.headers
         self.chunked = bool(headers.get("Transfer-Encoding"))
         self.compressed = (headers.get("Content-Encoding") or "").lower() == "gzip"
+        content = self.res.content
+        if content.has_subscribers("body"):  # Mojo::Content's body event: the headers are in
+            content.emit("body")
 
     def _parse_chunked(self) -> None:
         if self.chunk_state == "trailing_headers":

@@ -139,7 +139,7 @@ IDIOMS: tuple[Idiom, ...] = (
     _("res", "is_client_error", (), "{recv}.is_client_error", "", YES),
     _("res", "is_server_error", (), "{recv}.is_server_error", "", YES),
     _("res", "content", (), "{recv}.content", "content", YES),
-    _("res", "to_string", (), "{recv}.to_string()", "", NO),
+    _("res", "to_string", (), "{recv}.to_string()", "", YES),
     _("res", "dom", (), "{recv}.dom", "", NO, note="Mojo::DOM is not ported: parse tx.res.text instead"),
     _("res", "save_to", ("PATH",), "{recv}.save_to({0})", "", YES, probe=("'/dev/null'",)),
     # -- the request (Mojo::Message::Request) --------------------------------------------------
@@ -149,7 +149,7 @@ IDIOMS: tuple[Idiom, ...] = (
     _("req", "body", (), "{recv}.body", "", YES, note="bytes in Python"),
     _("req", "json", (), "{recv}.json()", "data", YES),
     _("req", "env", (), "{recv}.env", "data", YES),
-    _("req", "to_string", (), "{recv}.to_string()", "", NO),
+    _("req", "to_string", (), "{recv}.to_string()", "", YES),
     # -- the request URL (Mojo::URL) -----------------------------------------------------------
     _("url", "to_string", (), "str({recv})", "", YES),
     _("url", "path", (), "{recv}.path", "", YES),

@@ -157,7 +157,6 @@ def test_content_asset_slurp(openai: OpenAI) -> None:
     assert json.loads(tx.res.content.asset.slurp()) == tx.res.json()
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: Mojo::Message's to_string")
 def test_res_to_string(runs: Client) -> None:
     """Perl: ``croak( $response->res->to_string )`` (status line, headers, body).
 
@@ -171,7 +170,6 @@ def test_res_to_string(runs: Client) -> None:
     assert "Content-Type: application/json\r\n" in text and text.endswith(tx.res.body.decode())
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: a dump of a response (Data::Dumper's role)")
 def test_res_dump(runs: Client) -> None:
     """Perl: ``die Dumper( $response->res )`` / ``p $res`` to see what came back.
 
@@ -183,7 +181,6 @@ def test_res_dump(runs: Client) -> None:
     assert "400" in shown and "Content-Type" in shown and "Missing property." in shown
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: Mojo::Message's build_start_line")
 def test_build_start_line(runs: Client) -> None:
     """Perl: ``$tx->req->build_start_line, $tx->req->headers->to_string`` (the command's --verbose).
 
@@ -195,7 +192,6 @@ def test_build_start_line(runs: Client) -> None:
     assert line == "GET /v1/threads/t/runs/r HTTP/1.1\r\n"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: Mojo::Transaction's remote_address")
 def test_remote_address(runs: Client) -> None:
     """Perl: ``ok $tx->remote_address, 'server side response'``; ``ok !$tx->remote_address`` for the 400.
 

@@ -68,7 +68,6 @@ def test_ua_unsubscribe_start(runs: Client, runs_mock: MockServer) -> None:
     assert captured.header("Authorization") == "Bearer new"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: the user agent's transactor")
 def test_ua_transactor_name(runs: Client, runs_mock: MockServer) -> None:
     """Perl: ``$self->ua->transactor->name('LenderXDemo');`` (the User-Agent header).
 
@@ -95,7 +94,6 @@ def test_ua_proxy_detect(runs_mock: MockServer, monkeypatch: pytest.MonkeyPatch,
     assert captured.target == f"{closed_url}/threads/t/runs/r"  # absolute-form: it came through a proxy
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: requests made with the user agent itself")
 def test_ua_raw_requests(runs: Client, runs_mock: MockServer) -> None:
     """Perl: ``$self->ua->post($url, form => {grant_type => 'client_credentials'})``,
     ``$client->ua->delete($url, {Authorization => ...})``, each a transaction.
@@ -110,7 +108,6 @@ def test_ua_raw_requests(runs: Client, runs_mock: MockServer) -> None:
     assert first.body == b"grant_type=client_credentials" and second.header("Authorization") == "Bearer x"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: a Mojo::UserAgent of its own")
 def test_ua_post_json(openai_mock: MockServer) -> None:
     """Perl: ``Mojo::UserAgent->new->post($url => {Authorization => "Bearer $key"} => json => {...})``.
 
@@ -126,7 +123,6 @@ def test_ua_post_json(openai_mock: MockServer) -> None:
     assert tx.error is None and tx.res.json()["choices"][0]["message"]["content"]
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: a Mojo::UserAgent of its own, with promises")
 def test_ua_post_p_then_catch(openai_mock: MockServer, closed_url: str) -> None:
     """Perl: ``$ua->post_p($endpoint => \\%headers => json => $payload)->then(sub {...})->catch(sub {...})``.
 
@@ -156,7 +152,6 @@ def test_streaming_read_event(openai: OpenAI) -> None:
     assert b"".join(chunks).startswith(b"data: ") and tx.res.code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: streaming, the content's body event")
 def test_content_on_body(runs: Client) -> None:
     """Perl: ``$ua->on(start => sub { $tx->res->content->on(body => sub { warn _header($tx->res) }) })``.
 
