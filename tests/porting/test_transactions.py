@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from openapi_client_openai import Client, OpenAI
 from openapi_client_openai.message import Response
 from openapi_client_openai.mock import MockServer
 
 from ..conftest import BUNDLED_SPEC
-from .conftest import PENDING
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!"}]}
 
