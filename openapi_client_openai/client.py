@@ -100,7 +100,7 @@ class Client(EventEmitter):
         base_url = os.environ.get(BASE_URL_OVERRIDE) or base_url
         self._base_url = URL(base_url) if base_url is not None else _default_base_url(self._spec)
         if app is not None:  # Perl: the base URL loses scheme, host and port; the app serves it
-            self._base_url.scheme, self._base_url.host, self._base_url.port = "", "", None
+            self._base_url.scheme, self._base_url.host, self._base_url.port = None, None, None
         self._debug = _debug_enabled()
         if self._debug:  # like Perl's OPENAPI_CLIENT_DEBUG: say what happens, on stderr
             import logging

@@ -21,6 +21,7 @@ import asyncio
 import collections
 import errno
 import os
+import select
 import socket
 import ssl
 from typing import Any
@@ -148,6 +149,17 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def is_readable(self) -> bool:
+        """Has the idle connection something to read (a close the loop has not seen yet)?"""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
 
 class _Pool:
     """Idle connections of one user agent on one loop (Mojo's queue per loop)."""
@@ -161,8 +173,8 @@ class _Pool:
             if connection.key != key:
                 continue
             self.idle.remove(connection)
-            if connection.stale or connection.closed:
-                connection.close()
+            if connection.stale or connection.closed or connection.is_readable():
+                connection.close()  # closed by the server, or talking out of turn (Mojo's _dequeue)
                 continue
             return connection
         return None
