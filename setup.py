@@ -36,7 +36,7 @@ setup(
         "cffi>=1.15",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "jsonschema>=4.18"],
+        "test": ["pytest>=7", "hypothesis>=6", "jsonschema>=4.18", "responses>=0.23", "requests-mock>=1.11"],
     },
     entry_points={
         "console_scripts": ["openapi-client-openai=openapi_client_openai.cli:main"],
