@@ -17,18 +17,24 @@ nothing closes what the parent still uses, and the child starts a new one.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import os
+import sys
 import threading
 import time
-from asyncio import events as _events
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import OpenAPIClientError
 
-_get_running_loop = _events._get_running_loop  # C-level and cheap: no exception when none
+if TYPE_CHECKING:  # asyncio is imported with the first loop: a blocking program never pays for it
+    import asyncio
+
+
+def _get_running_loop() -> Any:
+    """The asyncio loop running in this thread, if any (none can be while asyncio is not imported)."""
+    events = sys.modules.get("asyncio.events")
+    return None if events is None else events._get_running_loop()
 
 _generation = 0  # bumped in a forked child; a loop from an older generation is the parent's
 _graveyard: list[Loop] = []  # a child's inherited loops: never used, never closed
@@ -89,6 +95,8 @@ class Loop:
     def aio(self) -> asyncio.AbstractEventLoop:
         """The asyncio loop, made on first need (a loop that only runs callbacks needs none)."""
         if self._aio is None:
+            import asyncio
+
             self._aio = asyncio.new_event_loop()
             _tag(self._aio, self)
         return self._aio
