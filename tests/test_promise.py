@@ -170,11 +170,13 @@ def test_ioloop_start_runs_callbacks_until_stopped_or_idle() -> None:
     IOLoop.next_tick(lambda loop: seen.append("tick"))
     IOLoop.start()  # nothing left after the timer: returns
     assert seen == ["tick", "timer", "running=True"]
-    IOLoop.timer(30, lambda loop: seen.append("never"))
+    later = IOLoop.timer(30, lambda loop: seen.append("never"))
     IOLoop.next_tick(lambda loop: IOLoop.stop())
     started = time.monotonic()
     IOLoop.start()  # stop() ends it long before the 30 s timer
     assert time.monotonic() - started < 5 and "never" not in seen
+    later.cancel()  # else the next IOLoop.start() in this thread would wait for it, as Mojo's would
+    assert IOLoop.singleton().idle
 
 
 def test_a_promise_from_another_thread_is_driven_by_the_waiter() -> None:
