@@ -87,10 +87,14 @@ class ResponseParser:
     start-line error. 1xx answers are read and dropped (``info`` counts them).
     """
 
-    def __init__(self, res: Response, limits: Limits, head: bool = False) -> None:
+    def __init__(self, res: Response, limits: Limits, head: bool = False, auto_relax: bool = True) -> None:
         self.res = res
         self.limits = limits
         self.head = head
+        # Mojo's auto_relax: a body with no length runs to the close. The answer to a
+        # CONNECT turns it off (Mojo::UserAgent::Transactor::proxy_connect): no length
+        # means no body, and the tunnel starts right after the head.
+        self.auto_relax = auto_relax
         self.info = 0
         self.leftovers = b""
         self._reset()
@@ -245,7 +249,7 @@ class ResponseParser:
             return
         headers = self.res.headers
         length = headers.get("Content-Length")
-        if not length:
+        if not length and self.auto_relax:
             connection = (headers.get("Connection") or "").lower()
             if connection == "close" or not connection:
                 self.relaxed = True
@@ -288,8 +292,10 @@ class ResponseParser:
                 match = _CHUNK_SIZE.match(self.pre_buffer)
                 if match is None:
                     break
-                del self.pre_buffer[: match.end()]
+                # Read the size before cutting the buffer: a match over a bytearray
+                # slices the buffer as it is when asked, not as it was matched.
                 self.chunk_len = int(match.group(1), 16)
+                del self.pre_buffer[: match.end()]
                 if self.chunk_len:
                     continue
                 self.chunk_state = "trailing_headers"
