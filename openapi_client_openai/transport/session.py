@@ -35,7 +35,7 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
 
     req = tx.req
     url = str(req.url)
-    where = target(url)
+    where = target(req.url)
     if (where.scheme or "http") not in ("http", "https"):
         tx.fail(UNSUPPORTED.format(where.scheme))
         return tx
