@@ -202,5 +202,7 @@ def test_embedded_and_subprocess_give_identical_results(driver: SubprocessDriver
     for op, params, content in sample_calls():
         one = inside.call(op, params, **content)
         two = outside.call(op, params, **content)
+        timed = (inside.last_result or {}).pop("elapsed"), (outside.last_result or {}).pop("elapsed")
+        assert all(isinstance(seconds, float) and seconds >= 0 for seconds in timed)  # each took its own time
         assert inside.last_result == outside.last_result, (op, params)
         assert diff_sides(Side.of(one, None), Side.of(two, None)) == []
