@@ -225,6 +225,36 @@ DECHUNKED = (
     "and trailer headers are dropped"
 )
 
+
+def limit_not_a_number(variable: str) -> Deviation:
+    def check(ours: PathResult) -> None:
+        (outcome,) = ours.calls
+        assert (outcome.raised or "").startswith(f"UserAgentError: {variable}="), outcome
+        assert not ours.requests
+
+    return Deviation(
+        why=(
+            f"{variable}=abc makes each call raise UserAgentError naming the variable, before "
+            "anything is sent; in Perl the string is a limit that is on (true) and 0 (as a "
+            "number), so every response fails with the limit exceeded"
+        ),
+        fields=(
+            "raised",
+            "method",
+            "url",
+            "error",
+            "code",
+            "message",
+            "headers",
+            "body",
+            "text",
+            "requests",
+            "connections",
+        ),
+        ours=check,
+    )
+
+
 # -- the table -------------------------------------------------------------------------------
 
 SCENARIOS: list[Scenario] = [
@@ -447,6 +477,45 @@ SCENARIOS += [
         env={"MOJO_MAX_MESSAGE_SIZE": "1048576"},
         perl_does=failed("Maximum message size exceeded", code=200),
         body_view=past_the_limit,
+    ),
+    Scenario(
+        "ua.max_response_size = 0",
+        "6",
+        "no limit: a 3 MiB body with its length",
+        {"origin": script(ok(b"x" * (3 << 20)))},
+        ua={**UA, "max_response_size": 0},
+        perl_does=answered(body=b"x" * (3 << 20)),
+    ),
+    Scenario(
+        "ua.max_response_size = -1",
+        "6",
+        "a negative limit: the head alone is over it (the body follows 0.1 s later)",
+        {"origin": script(ok()[: -len(RUN)], 0.1, RUN)},
+        ua={**UA, "max_response_size": -1},
+        perl_does=both(
+            failed("Maximum message size exceeded", code=200),
+            lambda perl: perl.only.body == b"" or _fail(perl),
+        ),
+    ),
+    Scenario(
+        "MOJO_MAX_MESSAGE_SIZE=abc",
+        "6",
+        "a size limit that is not a number",
+        {"origin": answer_each(ok())},
+        ua=UA,
+        env={"MOJO_MAX_MESSAGE_SIZE": "abc"},
+        perl_does=failed("Maximum message size exceeded", code=200),
+        differs=(limit_not_a_number("MOJO_MAX_MESSAGE_SIZE"),),
+    ),
+    Scenario(
+        "MOJO_MAX_LINE_SIZE=abc",
+        "6",
+        "a line limit that is not a number",
+        {"origin": answer_each(ok())},
+        ua=UA,
+        env={"MOJO_MAX_LINE_SIZE": "abc"},
+        perl_does=failed("Maximum start-line size exceeded"),
+        differs=(limit_not_a_number("MOJO_MAX_LINE_SIZE"),),
     ),
     Scenario(
         "an endless chunked body against ua.max_response_size",
