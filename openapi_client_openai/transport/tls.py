@@ -49,7 +49,7 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(exc, ConnectionResetError) and not exc.args:
         library, reason = "SSL", "UNEXPECTED_EOF_WHILE_READING"
     codes = getattr(_ssl, "err_names_to_codes", {}).get(reason) if isinstance(reason, str) else None
-    if library and codes and ssl.OPENSSL_VERSION_INFO >= (3,):
+    if library and isinstance(reason, str) and codes and ssl.OPENSSL_VERSION_INFO >= (3,):
         lib_code, reason_code = codes
         code = (lib_code & 0xFF) << 23 | (reason_code & 0x7FFFFF)
         text = reason.lower().replace("_", " ")

@@ -456,9 +456,11 @@ class _Child:
 
 def run(scenario: Scenario, certs: Certs) -> dict[str, PathResult]:
     """The three paths of ``scenario``, each in its own child, at once; bounded by its deadline."""
-    children = [
-        _Child(path, lambda path=path: run_path(scenario, path, certs), scenario.deadline) for path in PATHS
-    ]
+
+    def work(path: str) -> Callable[[], PathResult]:
+        return lambda: run_path(scenario, path, certs)
+
+    children = [_Child(path, work(path), scenario.deadline) for path in PATHS]
     pending = {child.fd: child for child in children}
     while pending:
         left = max(child.deadline for child in pending.values()) - time.monotonic()

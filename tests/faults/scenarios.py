@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import gzip
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from .harness import OURS, Call, Deviation, PathResult, Scenario
@@ -54,6 +55,15 @@ def failed(message: str, code: int | None = None, prefix: bool = False) -> Any:
 def refused_at_once(perl: PathResult) -> None:
     (outcome,) = perl.calls
     assert outcome.code is None and outcome.error and outcome.elapsed < T, outcome
+
+
+def holds(predicate: Callable[[PathResult], bool]) -> Callable[[PathResult], None]:
+    """A check from a predicate over a path's result; the result is shown when it fails."""
+
+    def check(result: PathResult) -> None:
+        assert predicate(result), result
+
+    return check
 
 
 def both(*checks: Any) -> Any:
@@ -284,10 +294,7 @@ SCENARIOS: list[Scenario] = [
         ua=UA,
         perl_does=both(
             connections(1),
-            lambda perl: (
-                [o.body for o in perl.calls] == [b'{"id":"run_0"}', b'{"id":"run_1"}', b'{"id":"run_2"}']
-                or (_ for _ in ()).throw(AssertionError(perl.calls))
-            ),
+            holds(lambda perl: [o.body for o in perl.calls] == [b'{"id":"run_%d"}' % n for n in range(3)]),
         ),
         differs=(
             on_session(
@@ -439,7 +446,7 @@ SCENARIOS += [
         ua=UA,
         perl_does=both(
             answered(body=RAW_DEFLATE),
-            lambda perl: ("Content-Encoding", "deflate") in perl.only.headers or _fail(perl.only),
+            holds(lambda perl: ("Content-Encoding", "deflate") in perl.only.headers),
         ),
     ),
     Scenario(
@@ -494,7 +501,7 @@ SCENARIOS += [
         ua={**UA, "max_response_size": -1},
         perl_does=both(
             failed("Maximum message size exceeded", code=200),
-            lambda perl: perl.only.body == b"" or _fail(perl),
+            holds(lambda perl: perl.only.body == b""),
         ),
     ),
     Scenario(
@@ -605,7 +612,7 @@ SCENARIOS += [
         {"origin": answer_each(ok())},
         base_url="{origin_port}/v1",
         ua=UA,
-        perl_does=lambda perl: "PerlError" in (perl.only.raised or "") or _fail(perl.only),
+        perl_does=holds(lambda perl: "PerlError" in (perl.only.raised or "")),
         note=(
             "both raise from the call; Perl's words come from deep inside Mojo::Server::Daemon "
             '(Can\'t call method "server" on an undefined value), ours say the URL has no scheme and host'
@@ -639,9 +646,7 @@ SCENARIOS += [
         base_url="http://user:p%40ss@127.0.0.1:{origin_port}/v1",
         ua=UA,
         seen_headers=("Authorization",),
-        perl_does=lambda perl: (
-            perl.seen("Authorization") == [[b"Basic dXNlcjpwQHNz"]] or _fail(perl.requests)
-        ),
+        perl_does=holds(lambda perl: perl.seen("Authorization") == [[b"Basic dXNlcjpwQHNz"]]),
     ),
     Scenario(
         "user:pass@ in base_url, OpenAI client",
@@ -661,9 +666,7 @@ SCENARIOS += [
         env={"OPENAI_API_KEY": "sk-ключ-0123".encode()},
         ua=UA,
         seen_headers=("Authorization",),
-        perl_does=lambda perl: (
-            perl.seen("Authorization") == [[b"Bearer " + "sk-ключ-0123".encode()]] or _fail(perl.requests)
-        ),
+        perl_does=holds(lambda perl: perl.seen("Authorization") == [[b"Bearer " + "sk-ключ-0123".encode()]]),
     ),
     Scenario(
         "OPENAI_API_KEY not UTF-8",
@@ -673,9 +676,7 @@ SCENARIOS += [
         env={"OPENAI_API_KEY": b"sk-\xff\xfe-0123"},
         ua=UA,
         seen_headers=("Authorization",),
-        perl_does=lambda perl: (
-            perl.seen("Authorization") == [[b"Bearer sk-\xff\xfe-0123"]] or _fail(perl.requests)
-        ),
+        perl_does=holds(lambda perl: perl.seen("Authorization") == [[b"Bearer sk-\xff\xfe-0123"]]),
     ),
     # row 11: proxies
     Scenario(
@@ -685,7 +686,7 @@ SCENARIOS += [
         {"origin": answer_each(ok()), "proxy": proxy_answer},
         env={"HTTP_PROXY": "{proxy}"},
         ua=UA,
-        perl_does=lambda perl: (len(perl.requests), len(perl.proxied)) == (1, 0) or _fail(perl),
+        perl_does=holds(lambda perl: (len(perl.requests), len(perl.proxied)) == (1, 0)),
     ),
     Scenario(
         "HTTP_PROXY with MOJO_PROXY=1",
@@ -694,7 +695,7 @@ SCENARIOS += [
         {"origin": answer_each(ok()), "proxy": proxy_answer},
         env={"HTTP_PROXY": "{proxy}", "MOJO_PROXY": "1"},
         ua=UA,
-        perl_does=lambda perl: (len(perl.requests), len(perl.proxied)) == (0, 1) or _fail(perl),
+        perl_does=holds(lambda perl: (len(perl.requests), len(perl.proxied)) == (0, 1)),
     ),
     Scenario(
         "HTTP_PROXY with ua.proxy.detect()",
@@ -704,7 +705,7 @@ SCENARIOS += [
         env={"HTTP_PROXY": "{proxy}"},
         proxy_detect=True,
         ua=UA,
-        perl_does=lambda perl: (len(perl.requests), len(perl.proxied)) == (0, 1) or _fail(perl),
+        perl_does=holds(lambda perl: (len(perl.requests), len(perl.proxied)) == (0, 1)),
     ),
     Scenario(
         "HTTPS_PROXY with MOJO_PROXY=1: a CONNECT tunnel",
@@ -714,15 +715,16 @@ SCENARIOS += [
         tls=True,
         env={"HTTPS_PROXY": "{proxy}", "MOJO_PROXY": "1"},
         ua={**UA, "ca": "{cert}"},
-        perl_does=lambda perl: (
-            (perl.only.code, [s.start_line.split()[0] for s in perl.proxied]) == (200, [b"CONNECT"])
-            or _fail(perl)
+        perl_does=holds(
+            lambda perl: (
+                (perl.only.code, [s.start_line.split()[0] for s in perl.proxied]) == (200, [b"CONNECT"])
+            )
         ),
         differs=(
             on_session(
                 "urllib3 opens the tunnel with CONNECT ... HTTP/1.0",
                 ("proxied",),
-                lambda ours: ours.proxied[0].start_line.endswith(b"HTTP/1.0") or _fail(ours.proxied),
+                holds(lambda ours: ours.proxied[0].start_line.endswith(b"HTTP/1.0")),
             ),
         ),
     ),
@@ -742,7 +744,7 @@ SCENARIOS += [
         "tx.res.text of a Latin-1 body",
         {"origin": script(response("200 OK", ("Content-Type: text/plain; charset=ISO-8859-1",), LATIN1))},
         ua=UA,
-        perl_does=lambda perl: perl.only.text == LATIN1.decode("latin-1") or _fail(perl.only),
+        perl_does=holds(lambda perl: perl.only.text == LATIN1.decode("latin-1")),
     ),
     Scenario(
         "text/plain without a charset, Latin-1 bytes",
@@ -824,7 +826,7 @@ SCENARIOS += [
                 "urllib3 refuses two different lengths, in its words; Mojo reads the joined "
                 "value as no number, so no body",
                 ("error", "code", "message", "headers"),
-                lambda ours: "Content-Length" in ours.only.error["message"] or _fail(ours.only),
+                holds(lambda ours: "Content-Length" in (ours.only.error or {}).get("message", "")),
             ),
         ),
         perl_does=answered(body=b""),
@@ -838,7 +840,7 @@ SCENARIOS += [
         ua=UA,
         perl_does=both(
             failed("Inactivity timeout", code=200),
-            lambda perl: perl.only.body == b"y" * 40 or _fail(perl.only),
+            holds(lambda perl: perl.only.body == b"y" * 40),
         ),
     ),
     # row 15: no home
@@ -849,7 +851,7 @@ SCENARIOS += [
         {"origin": answer_each(ok())},
         env={"HOME": None, "XDG_CACHE_HOME": None, "OPENAPI_CLIENT_OPENAI_CACHE": None},
         ua=UA,
-        perl_does=lambda perl: perl.written == [] or _fail(perl.written),
+        perl_does=holds(lambda perl: perl.written == []),
     ),
 ]
 
@@ -870,7 +872,7 @@ SCENARIOS += [
         {"origin": answer_each(response("302 Found", ("Location: /v1/elsewhere",), b""), ok())},
         ua={**UA, "max_redirects": 3},
         seen_headers=("Authorization",),
-        perl_does=lambda perl: (perl.only.code, len(perl.requests)) == (200, 2) or _fail(perl),
+        perl_does=holds(lambda perl: (perl.only.code, len(perl.requests)) == (200, 2)),
     ),
     Scenario(
         "302 followed with max_redirects, plain client with userinfo",
@@ -897,7 +899,7 @@ SCENARIOS += [
         "302 to itself forever, max_redirects 2",
         {"origin": answer_each(response("302 Found", ("Location: /v1/loop",), b""))},
         ua={**UA, "max_redirects": 2},
-        perl_does=lambda perl: (perl.only.code, len(perl.requests)) == (302, 3) or _fail(perl),
+        perl_does=holds(lambda perl: (perl.only.code, len(perl.requests)) == (302, 3)),
     ),
     # empty responses with a body
     Scenario(
@@ -933,9 +935,7 @@ SCENARIOS += [
         {"origin": per_connection(script(ok(), 0.1, "close"), answer_each(ok()))},
         calls=(Call(), Call()),
         ua=UA,
-        perl_does=lambda perl: (
-            perl.calls[1].error == {"message": "Premature connection close"} or _fail(perl.calls)
-        ),
+        perl_does=holds(lambda perl: perl.calls[1].error == {"message": "Premature connection close"}),
     ),
     Scenario(
         "keep-alive: closed after reading the next request",
@@ -968,9 +968,7 @@ SCENARIOS += [
         {"origin": per_connection(script(ok(), 0.1, STRAY), answer_each(ok(b'{"id":"second"}')))},
         calls=(Call(), Call(before=0.3)),
         ua=UA,
-        perl_does=both(
-            connections(2), lambda perl: perl.calls[1].body == b'{"id":"second"}' or _fail(perl.calls)
-        ),
+        perl_does=both(connections(2), holds(lambda perl: perl.calls[1].body == b'{"id":"second"}')),
     ),
     Scenario(
         "keep-alive: extra bytes right after an answer",
@@ -979,9 +977,7 @@ SCENARIOS += [
         {"origin": script(ok() + STRAY, "read", ok(b'{"id":"second"}'))},
         calls=(Call(), Call()),
         ua=UA,
-        perl_does=both(
-            connections(1), lambda perl: perl.calls[1].body == b'{"id":"second"}' or _fail(perl.calls)
-        ),
+        perl_does=both(connections(1), holds(lambda perl: perl.calls[1].body == b'{"id":"second"}')),
     ),
     # closes and resets
     Scenario(
@@ -1201,10 +1197,6 @@ SCENARIOS += [
         ua=UA,
     ),
 ]
-
-
-def _fail(what: object) -> bool:
-    raise AssertionError(what)
 
 
 # -- the table in docs/reliability.md ----------------------------------------------------------
