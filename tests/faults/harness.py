@@ -18,7 +18,9 @@ its own, and brings back what each path saw (:class:`PathResult`):
   while a requests-mocking library is active, calls go through requests).
 
 Forking keeps each scenario cheap (no interpreter start, no spec load per child)
-and contained: its environment, its servers, its sockets die with the child.
+and contained: its environment, its servers, its sockets die with the child. It
+also lets the paths run at once: each child has its own copy of the embedded
+interpreter, whose calls are serialised under one lock within a process.
 """
 
 from __future__ import annotations
