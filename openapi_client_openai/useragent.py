@@ -35,6 +35,7 @@ from .transport.parser import Limits, perl_number
 from .transport.settings import Settings, timer_seconds
 from .transport.wire import Proxy as ProxyEndpoint
 from .transport.wire import target
+from .url import URL
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 
@@ -321,7 +322,7 @@ class UserAgent(EventEmitter):
     # -- one request's settings ----------------------------------------------------------------
 
     def settings(self, tx: Transaction) -> Settings:
-        where = target(str(tx.req.url))
+        where = target(tx.req.url)
         insecure, ca, cert, key = bool(self.insecure), self.ca, self.cert, self.key
 
         def tls() -> Any:
@@ -348,6 +349,7 @@ class UserAgent(EventEmitter):
             promise = self._start_nb(tx)
             promise.then(lambda done: callback(self, done))
             return None
+        self._require_origin(tx)
         self.emit("start", tx)
         tx = self._send_blocking(tx)
         return self._follow_redirects(tx, self._send_blocking)
@@ -358,8 +360,23 @@ class UserAgent(EventEmitter):
         done = self._start_nb(tx)
         return done.then(_settle_like_perl)
 
+    def _require_origin(self, tx: Transaction) -> None:
+        """A relative URL goes to ``app=``; with no app, say so rather than guess a host.
+
+        Mojo sends a relative URL to its built-in server's app and, with none, dies
+        inside Mojo::Server::Daemon ("Can't call method "server" on an undefined
+        value"); the call raises in Perl too, here with words that say why.
+        """
+        url = tx.req.url
+        if self._app is None and not url.scheme:
+            raise UserAgentError(
+                f"cannot send to {str(url)!r}: the URL has no scheme and host "
+                "(is base_url missing its http://? a relative URL needs app=)"
+            )
+
     def _start_nb(self, tx: Transaction) -> Promise:
         """Start ``tx`` on this thread's loop; the promise resolves with it whatever happened."""
+        self._require_origin(tx)
         self.emit("start", tx)
         loop = ioloop.current()
         promise = Promise(loop=loop)
@@ -510,19 +527,19 @@ def _redirect(tx: Transaction, count: int, limit: int) -> Transaction | None:
     if res.code not in REDIRECT_CODES or tx.req.method.upper() == "CONNECT":
         return None
     location = res.headers.every("Location")
-    if not location:
-        return None
-    import urllib.parse
-
-    url = urllib.parse.urljoin(str(tx.req.url), location[0])
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+    if not location or not location[0]:
         return None
     req = tx.req
+    url = URL(location[0])
+    if not url.is_abs:  # relative to the request's URL, its userinfo included (Mojo's to_abs)
+        url = url.to_abs(req.url)
+    if url.protocol not in ("http", "https") or not url.host:
+        return None
     if res.code in (307, 308):
         new = Request(req.method, url, Headers(req.headers.items()), req.body, dict(req.env))
     else:
         method = req.method.upper()
-        method = "GET" if res.code == 303 or method == "POST" else req.method
+        method = "GET" if res.code == 303 or method == "POST" else method
         headers = Headers((k, v) for k, v in req.headers.items() if not k.lower().startswith("content-"))
         new = Request(method, url, headers, b"", dict(req.env))
     for name in ("Authorization", "Cookie", "Host", "Referer"):

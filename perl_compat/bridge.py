@@ -276,17 +276,44 @@ class PerlClient:
         timeout: float = DEFAULT_TIMEOUT,
         driver: SubprocessDriver | EmbeddedDriver | None = None,
         api_key: str | None = None,
+        client_class: str | None = None,
+        ua: Mapping[str, Any] | None = None,
+        proxy_detect: bool = False,
+        env: Mapping[str, str | bytes | None] | None = None,
+        nonblocking: bool = False,
     ) -> None:
         # The process-wide driver for the mode, unless the caller brings its own.
         self._driver = driver if driver is not None else driver_for(mode, perl, timeout)
         self.mode: str = self._driver.mode
         self._spec = spec
-        self._options = {
+        self._options: dict[str, Any] = {
             "spec": _spec_argument(spec),
             "base_url": None if base_url is None else str(base_url),
             "assistants": bool(assistants),
             "api_key": api_key if api_key is not None else os.environ.get("OPENAI_API_KEY"),
         }
+        # What a Perl program could set up around its client: the class
+        # ("OpenAPI::Client" for a plain one), $client->ua's attributes (values as
+        # given: the string "abc" stays a string), $ua->proxy->detect, and the
+        # environment (bytes exactly; None unsets), in force while the client is made
+        # and during each call (Mojo reads MOJO_* lazily).
+        if client_class is not None:
+            self._options["class"] = client_class
+        if ua:
+            self._options["ua"] = dict(ua)
+        if proxy_detect:
+            self._options["proxy_detect"] = True
+        env = dict(env or {})
+        key = self._options["api_key"]
+        if "OPENAI_API_KEY" in env:
+            del self._options["api_key"]  # the environment given wins
+        elif isinstance(key, str) and not _is_utf8_text(key):
+            del self._options["api_key"]  # bytes that are not UTF-8 cross as bytes
+            env["OPENAI_API_KEY"] = key
+        if env:
+            self._options["env_b64"] = {name: _b64_or_none(value) for name, value in env.items()}
+        # Calls in Perl's callback form on Mojo::IOLoop instead of blocking.
+        self.nonblocking = nonblocking
         self._operations: Any = None  # the spec's operation table, loaded on first need
         # The raw driver result of the last call: Perl's "sent" flag and the params
         # hash as Perl left it (coerced in place) live only here.
@@ -297,6 +324,8 @@ class PerlClient:
 
     def _connect(self) -> None:
         made = self._driver.request("new_client", self._options)
+        if "died" in made:
+            raise PerlError(made["died"])
         self._client_id = made["client"]
         self._generation = self._driver.generation
         self.which: str = made["which"]
@@ -318,6 +347,7 @@ class PerlClient:
                 "op": op,
                 "params": dict(params) if params is not None else {},
                 "content": _content_argument(content),
+                "nonblocking": self.nonblocking,
             },
         )
         self.last_result = result
@@ -399,6 +429,21 @@ def _spec_argument(spec: Any) -> Any:
     if "://" in text:
         return text
     return os.path.abspath(text)
+
+
+def _is_utf8_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # os.environ's surrogate escapes: bytes that are no UTF-8
+        return False
+    return True
+
+
+def _b64_or_none(value: str | bytes | None) -> str | None:
+    if value is None:
+        return None
+    raw = value if isinstance(value, bytes) else os.fsencode(value)
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _content_argument(content: dict) -> dict:

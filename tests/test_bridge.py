@@ -122,6 +122,30 @@ def test_without_a_key_perl_croaks_as_the_real_module(driver: SubprocessDriver, 
         PerlClient(BUNDLED_SPEC, CLOSED, driver=driver)
 
 
+def test_a_client_set_up_as_a_perl_program_would(driver: SubprocessDriver) -> None:
+    """ua attributes (as given), the environment (as bytes, during the call too), the class, the
+    callback form, and what comes back: elapsed time and res->text. The fault suite uses them all."""
+    plain = PerlClient(
+        BUNDLED_SPEC,
+        CLOSED,
+        driver=driver,
+        client_class="OpenAPI::Client",
+        env={"MOJO_CONNECT_TIMEOUT": b"-1", "OPENAI_API_KEY": None},
+    )
+    tx = plain.getRun(thread_id="t", run_id="r")
+    assert tx.error == {"message": "Connect timeout"}  # read by Mojo at call time: fires at once
+    assert "Authorization" not in tx.req.headers  # a plain client: no OpenAI layer, no key needed
+    assert isinstance(plain.last_result["elapsed"], float) and plain.last_result["res"]["text"] == ""
+    called_back = PerlClient(
+        BUNDLED_SPEC, CLOSED, driver=driver, ua={"request_timeout": -1}, nonblocking=True
+    )
+    assert called_back.getRun(thread_id="t", run_id="r").error == {"message": "Request timeout"}
+    with pytest.raises(PerlError, match="Mojo::UserAgent has no nonsense"):
+        PerlClient(BUNDLED_SPEC, CLOSED, driver=driver, ua={"nonsense": 1})
+    with pytest.raises(PerlError, match="class must be OpenAPI::Client"):
+        PerlClient(BUNDLED_SPEC, CLOSED, driver=driver, client_class="Some::Other")
+
+
 def test_exit_in_perl_code_is_an_error_not_the_end(misbehaving: SubprocessDriver) -> None:
     client = PerlClient(BUNDLED_SPEC, CLOSED, driver=misbehaving)
     with pytest.raises(PerlError, match=r"exit\(3\) called"):
@@ -202,5 +226,7 @@ def test_embedded_and_subprocess_give_identical_results(driver: SubprocessDriver
     for op, params, content in sample_calls():
         one = inside.call(op, params, **content)
         two = outside.call(op, params, **content)
+        timed = (inside.last_result or {}).pop("elapsed"), (outside.last_result or {}).pop("elapsed")
+        assert all(isinstance(seconds, float) and seconds >= 0 for seconds in timed)  # each took its own time
         assert inside.last_result == outside.last_result, (op, params)
         assert diff_sides(Side.of(one, None), Side.of(two, None)) == []

@@ -65,6 +65,24 @@ class Clock:
         deadline = None if self.inactivity is None else time.monotonic() + self.inactivity
         return self._soonest(deadline, "Inactivity timeout")
 
+    def io_timeout(self) -> tuple[float | None, str]:
+        """The socket timeout for the next read or write, and the timer's name; one already due fails now.
+
+        A negative timeout fires at once in Mojo, before a byte moves (its reactor
+        runs due timers right after the I/O that started the phase), so a wait of 0
+        is never handed to the socket: that would read or write without waiting.
+        """
+        wait, name = self.io_wait()
+        if wait == 0:
+            raise Failure(name)
+        return wait, name
+
+    def check_connect(self) -> None:
+        """A connect or request timer already due (a negative timeout) fails before connecting."""
+        wait, name = self.connect_wait()
+        if wait == 0:
+            raise Failure(name)
+
     def _soonest(self, deadline: float | None, name: str) -> tuple[float | None, str]:
         request = self.request_deadline
         if request is not None and (deadline is None or request <= deadline):
@@ -116,7 +134,7 @@ class BlockingEngine:
         Leaving early (closing the generator) closes the connection: it is not reused.
         """
         req = tx.req
-        where = target(str(req.url))
+        where = target(req.url)
         scheme = where.scheme or "http"
         if scheme not in ("http", "https"):
             tx.fail(UNSUPPORTED.format(scheme))
@@ -133,13 +151,14 @@ class BlockingEngine:
                 connection = Connection(_open(where, scheme, proxy, settings, clock), key)
             sock = connection.sock
             tx._connected(sock)
+            clock.io_timeout()  # Mojo arms the inactivity timer before the first write
             _send_all(sock, head, clock)
             body = req.body
             if body:
                 _send_all(sock, body, clock)
             parser = ResponseParser(tx.res, settings.limits, head=req.method.upper() == "HEAD")
             while not parser.finished:
-                wait, name = clock.io_wait()
+                wait, name = clock.io_timeout()
                 try:
                     sock.settimeout(wait)
                     data = sock.recv(READ_SIZE)
@@ -211,7 +230,7 @@ def _send_all(sock: socket.socket, data: bytes, clock: Clock) -> None:
     """
     view = memoryview(data)
     while view:
-        wait, name = clock.io_wait()
+        wait, name = clock.io_timeout()
         try:
             sock.settimeout(wait)
             sent = sock.send(view[:WRITE_SIZE])
@@ -243,6 +262,7 @@ def connect(host: str, port: int, clock: Clock) -> socket.socket:
     the socket as not connected.
     """
     host = host or "127.0.0.1"  # Mojo::IOLoop::Client's default address
+    clock.check_connect()
     try:
         infos = socket.getaddrinfo(host, port % 65536, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
@@ -289,7 +309,7 @@ def _tunnel(sock: socket.socket, where: Target, proxy: Proxy, settings: Settings
 
     _send_all(sock, connect_head(where, proxy), clock)
     res = Response()
-    parser = ResponseParser(res, settings.limits)
+    parser = ResponseParser(res, settings.limits, auto_relax=False)
     while not parser.finished:
         wait, name = clock.connect_wait()
         try:

@@ -140,6 +140,21 @@ class _Connection(asyncio.Protocol):
             self.stale = True
         done.set_result(closed)
 
+    def is_readable(self) -> bool:
+        """Did the server send or close since the last response (Mojo's ``is_readable``)?
+
+        The loop has not run since the previous call finished, so bytes that came
+        in the meantime are still unread: ask the socket, as Mojo's ``_dequeue`` does.
+        """
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
     def finish_request(self) -> None:
         self.parser = None
         self.done = None
@@ -148,17 +163,6 @@ class _Connection(asyncio.Protocol):
         self.stale = True
         if self.transport is not None:
             self.transport.close()
-
-    def is_readable(self) -> bool:
-        """Has the idle connection something to read (a close the loop has not seen yet)?"""
-        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
-        if sock is None:
-            return True
-        try:
-            readable, _, _ = select.select([sock.fileno()], [], [], 0)
-        except (OSError, ValueError):
-            return True
-        return bool(readable)
 
 
 class _Pool:
@@ -206,7 +210,7 @@ class NonBlockingEngine:
         """Fill ``tx.res`` from the network; a failure becomes ``tx.error``, in Mojo's words."""
         loop = asyncio.get_running_loop()
         req = tx.req
-        where = target(str(req.url))
+        where = target(req.url)
         scheme = where.scheme or "http"
         if scheme not in ("http", "https"):
             tx.fail(UNSUPPORTED.format(scheme))
@@ -221,6 +225,7 @@ class NonBlockingEngine:
         try:
             if connection is None:
                 connection = await self._open(loop, pool, where, scheme, proxy, settings, key, deadline)
+            _due_before_writing(loop, settings, deadline)
             parser = ResponseParser(tx.res, settings.limits, head=req.method.upper() == "HEAD")
             tx._connected(connection.transport.get_extra_info("socket"))
             done = connection.start(parser, settings, deadline)
@@ -306,6 +311,19 @@ class NonBlockingEngine:
         return connection
 
 
+def _due_before_writing(loop: asyncio.AbstractEventLoop, settings: Settings, deadline: float | None) -> None:
+    """A timer already due when the connection is ready fails before a byte is written.
+
+    Mojo runs due timers right after the I/O that made the connection ready, so a
+    negative inactivity timeout (0 here: it fires at once) or a request deadline
+    already passed ends the transfer with nothing sent.
+    """
+    if deadline is not None and loop.time() >= deadline:
+        raise Failure("Request timeout")
+    if settings.inactivity_timeout == 0:
+        raise Failure("Inactivity timeout")
+
+
 async def _resolve(loop: asyncio.AbstractEventLoop, pool: _Pool, host: str, port: int) -> list:
     """getaddrinfo, with concurrent look-ups of one name shared (a fan-out resolves once)."""
     try:
@@ -373,7 +391,7 @@ async def _tunnel(
 
     await loop.sock_sendall(sock, connect_head(where, proxy))
     res = Response()
-    parser = ResponseParser(res, settings.limits)
+    parser = ResponseParser(res, settings.limits, auto_relax=False)
     while not parser.finished:
         try:
             data = await loop.sock_recv(sock, 131072)

@@ -22,6 +22,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from ..errors import UserAgentError
 from ..message import Headers, Response
 
 _START_LINE = re.compile(rb"^\s*HTTP/(\d\.\d)\s+(\d\d\d)\s*(.+)?$")
@@ -46,25 +47,38 @@ class Limits:
 
     @classmethod
     def from_environment(cls, max_response_size: int | None = None) -> Limits:
-        env = os.environ
         size = max_response_size
         if size is None:
-            size = _int(env.get("MOJO_MAX_MESSAGE_SIZE"), 2147483648, zero_ok=True)
+            size = _int("MOJO_MAX_MESSAGE_SIZE", 2147483648, zero_ok=True)
         return cls(
             max_message_size=size,
-            max_line_size=_int(env.get("MOJO_MAX_LINE_SIZE"), 8192),
-            max_lines=_int(env.get("MOJO_MAX_LINES"), 100),
-            max_buffer_size=_int(env.get("MOJO_MAX_BUFFER_SIZE"), 262144),
-            max_leftover_size=_int(env.get("MOJO_MAX_LEFTOVER_SIZE"), 262144),
+            max_line_size=_int("MOJO_MAX_LINE_SIZE", 8192),
+            max_lines=_int("MOJO_MAX_LINES", 100),
+            max_buffer_size=_int("MOJO_MAX_BUFFER_SIZE", 262144),
+            max_leftover_size=_int("MOJO_MAX_LEFTOVER_SIZE", 262144),
         )
 
 
-def _int(text: str | None, default: int, zero_ok: bool = False) -> int:
+_ZERO = re.compile(r"^\s*[-+]?(?:0|\.0)")
+
+
+def _int(variable: str, default: int, zero_ok: bool = False) -> int:
     """An environment value as Mojo reads it: ``$ENV{X} || default`` (``$ENV{X} // default``
-    with ``zero_ok``), then the string in numeric context."""
+    with ``zero_ok``), then the string in numeric context.
+
+    Text with no number in front (``abc``) is refused, naming the variable, as the user
+    agent refuses such a timeout: Mojo would keep it as a limit that is on (the string
+    is true) and 0 (as a number), and every response would fail with a limit exceeded.
+    """
+    text = os.environ.get(variable)
     if text is None or (not zero_ok and text in ("", "0")):
         return default
     value = perl_number(text)
+    if value == 0 and text.strip() and not _ZERO.match(text):
+        raise UserAgentError(
+            f"{variable}={text!r} is not a number (Mojo would read it as a limit of 0: "
+            "every response would exceed it)"
+        )
     return int(value) if value == value and abs(value) != float("inf") else 0
 
 
@@ -87,10 +101,14 @@ class ResponseParser:
     start-line error. 1xx answers are read and dropped (``info`` counts them).
     """
 
-    def __init__(self, res: Response, limits: Limits, head: bool = False) -> None:
+    def __init__(self, res: Response, limits: Limits, head: bool = False, auto_relax: bool = True) -> None:
         self.res = res
         self.limits = limits
         self.head = head
+        # Mojo's auto_relax: a body with no length runs to the close. The answer to a
+        # CONNECT turns it off (Mojo::UserAgent::Transactor::proxy_connect): no length
+        # means no body, and the tunnel starts right after the head.
+        self.auto_relax = auto_relax
         self.info = 0
         self.leftovers = b""
         self._reset()
@@ -245,7 +263,7 @@ class ResponseParser:
             return
         headers = self.res.headers
         length = headers.get("Content-Length")
-        if not length:
+        if not length and self.auto_relax:
             connection = (headers.get("Connection") or "").lower()
             if connection == "close" or not connection:
                 self.relaxed = True
@@ -291,8 +309,10 @@ class ResponseParser:
                 match = _CHUNK_SIZE.match(self.pre_buffer)
                 if match is None:
                     break
-                del self.pre_buffer[: match.end()]
+                # Read the size before cutting the buffer: a match over a bytearray
+                # slices the buffer as it is when asked, not as it was matched.
                 self.chunk_len = int(match.group(1), 16)
+                del self.pre_buffer[: match.end()]
                 if self.chunk_len:
                     continue
                 self.chunk_state = "trailing_headers"

@@ -12,11 +12,13 @@ value. A proxied ``http`` request names the absolute URL; ``https`` goes through
 from __future__ import annotations
 
 import base64
+import re
 import urllib.parse
 from dataclasses import dataclass
 
 from ..errors import HeaderError
 from ..message import Request
+from ..url import URL
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -65,9 +67,25 @@ class Proxy:
         return f"{self.scheme}:{self.host}:{self.port}"
 
 
-def target(url: str) -> Target:
-    """Split a request URL (already escaped as Mojo escapes it) into what the wire needs."""
+_SCHEME = re.compile(r"^([^:/?#]+):")
+
+
+def target(url: str | URL) -> Target:
+    """Split a request URL (already escaped as Mojo escapes it) into what the wire needs.
+
+    A URL object gives its userinfo too (its ``str`` leaves it out, as Mojo's
+    ``to_string`` does), for the ``Authorization: Basic`` Mojo makes of it. A URL
+    with a scheme but no ``//`` (``127.0.0.1:8080/v1``) has that scheme, as in
+    Mojo::URL, and so an unsupported protocol.
+    """
+    if not isinstance(url, str):
+        url = url.to_unsafe_string()
     scheme, separator, rest = url.partition("://")
+    if not separator:
+        loose = _SCHEME.match(url)
+        if loose is not None:
+            scheme = loose.group(1).lower()
+            return Target(scheme, "", 0, "", "/" + url[loose.end() :].lstrip("/"), None, url)
     scheme = scheme.lower() if separator else ""
     if separator:
         slash = len(rest)

@@ -13,6 +13,7 @@ use Mojo::JSON ();
 use MIME::Base64 ();
 use Scalar::Util ();
 use Carp ();
+use Time::HiRes ();
 use OpenAPI::Client;
 
 our $VERSION = '0.01';
@@ -55,38 +56,77 @@ sub peer {
   };
 }
 
-# new_client({spec, base_url?, assistants?, api_key?, coerce?}) -> {client, which}
+# new_client({spec, base_url?, assistants?, api_key?, coerce?, class?, ua?, proxy_detect?, env_b64?})
+#   -> {client, which, base_url}
 #
 # api_key, when the key is present, stands in for $ENV{OPENAI_API_KEY} during
 # construction (null: the variable is unset), because an embedded perl copied
 # %ENV when it started and would not see later changes made by Python.
 # coerce only takes effect for the first client of a given spec in this process:
 # OpenAPI::Client generates the class, and its validator, once per spec.
+#
+# For the fault-conformance suite (tests/faults):
+# * class: "OpenAPI::Client" for a plain client (no OpenAI layer), else the OpenAI one;
+# * env_b64: {NAME => base64 bytes, or null to unset}, in force while the client is
+#   made and during each of its calls (Mojo reads MOJO_* lazily, at call time), as
+#   the environment's bytes, exactly;
+# * ua: {attribute => value} set on $client->ua as given (strings stay strings:
+#   "inf", "nan" and "abc" reach Mojo as a Perl program would hand them over);
+# * proxy_detect: $client->ua->proxy->detect, under that environment.
 sub new_client {
   my ($args) = @_;
   my $class = client_class();
+  if (defined $args->{class}) {
+    $args->{class} eq 'OpenAPI::Client' or $args->{class} eq $class
+      or return {died => "PerlCompat::Driver: class must be OpenAPI::Client or $class\n"};
+    $class = $args->{class};
+  }
   my %attrs;
   $attrs{base_url}   = $args->{base_url} if defined $args->{base_url};
-  $attrs{assistants} = 1                 if $args->{assistants};
+  $attrs{assistants} = 1                 if $args->{assistants} && $class ne 'OpenAPI::Client';
   $attrs{coerce}     = $args->{coerce}   if defined $args->{coerce};
 
-  local $ENV{OPENAI_API_KEY} = $ENV{OPENAI_API_KEY};
-  if (exists $args->{api_key}) {
+  my $env = _env($args->{env_b64});
+  local %ENV = %ENV;
+  _apply_env($env);
+  if (exists $args->{api_key} && !($env && exists $env->{OPENAI_API_KEY})) {
     if (defined $args->{api_key}) { $ENV{OPENAI_API_KEY} = $args->{api_key} }
     else                          { delete $ENV{OPENAI_API_KEY} }
   }
 
   my $client = $class->new($args->{spec}, %attrs);
-  my $state  = {client => $client, started => undef};
+  my $state  = {client => $client, started => undef, env => $env};
+  my $ua     = $client->ua;
+  for my $name (sort keys %{$args->{ua} // {}}) {
+    $ua->can($name) or return {died => "PerlCompat::Driver: Mojo::UserAgent has no $name\n"};
+    $ua->$name($args->{ua}{$name});
+  }
+  $ua->proxy->detect if $args->{proxy_detect};
 
   # Registered after the OpenAI layer's own "start" listener, so it runs after the
   # Authorization header is set; it only notes that the request really went out.
   Scalar::Util::weaken(my $weak = $state);
-  $client->ua->on(start => sub { $weak->{started} = Scalar::Util::refaddr($_[1]) if $weak });
+  $ua->on(start => sub { $weak->{started} = Scalar::Util::refaddr($_[1]) if $weak });
 
   my $id = ++$NEXT_ID;
   $CLIENTS{$id} = $state;
   return {client => $id, which => peer()->{which}, base_url => $client->base_url->to_string};
+}
+
+# {NAME => base64 or null} -> {NAME => bytes or undef}; undef when none given.
+sub _env {
+  my ($given) = @_;
+  return undef unless $given;
+  return {map { ($_ => defined $given->{$_} ? MIME::Base64::decode_base64($given->{$_}) : undef) } keys %$given};
+}
+
+sub _apply_env {
+  my ($env) = @_;
+  return unless $env;
+  for my $name (keys %$env) {
+    if (defined $env->{$name}) { $ENV{$name} = $env->{$name} }
+    else                       { delete $ENV{$name} }
+  }
 }
 
 # port_scan({source, name}) -> what PerlCompat::Port reads in one Perl file (PPI
@@ -107,8 +147,10 @@ sub free_client {
 #
 # content holds the content generators by name (json, form, multipart,
 # file_upload, ...); "body_b64" is the raw body ("body" generator) as base64, so
-# that bytes cross JSON intact. The call is blocking: the transaction is complete
-# (or failed) when it returns.
+# that bytes cross JSON intact. The call is blocking, or with nonblocking => 1 the callback form run on
+# Mojo::IOLoop until it is called back: either way the transaction is complete (or
+# failed) when it returns. elapsed is the call's wall-clock time in seconds;
+# res->text is reported too (the body decoded with its declared charset).
 sub call {
   my ($args) = @_;
   my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client " . ($args->{client} // "given") . "\n"};
@@ -117,9 +159,23 @@ sub call {
   my %content = %{$args->{content} // {}};
   $content{body} = MIME::Base64::decode_base64(delete $content{body_b64}) if exists $content{body_b64};
 
+  local %ENV = %ENV;
+  _apply_env($state->{env});
   $state->{started} = undef;
-  my $tx;
-  eval { $tx = $client->call($args->{op}, $params, %content); 1 } or return {died => _text($@)};
+  my ($tx, $started) = (undef, [Time::HiRes::gettimeofday()]);
+  my $ok = eval {
+    if ($args->{nonblocking}) {
+      require Mojo::IOLoop;
+      $client->call($args->{op}, $params, %content, sub { $tx = $_[1]; Mojo::IOLoop->stop });
+      Mojo::IOLoop->start;
+    }
+    else {
+      $tx = $client->call($args->{op}, $params, %content);
+    }
+    1;
+  };
+  my $elapsed = Time::HiRes::tv_interval($started);
+  return {died => _text($@), elapsed => $elapsed} unless $ok;
 
   my $sent = defined $state->{started} && $state->{started} == Scalar::Util::refaddr($tx);
   return {
@@ -131,9 +187,15 @@ sub call {
       url    => $tx->req->url->to_string,
       env    => {operationId => $tx->req->env->{operationId}},
     ),
-    res   => _message($tx->res, code => _number($tx->res->code), message => $tx->res->message),
-    error => _error($tx->error),
-    sent  => $sent ? Mojo::JSON::true : Mojo::JSON::false,
+    res => _message(
+      $tx->res,
+      code    => _number($tx->res->code),
+      message => $tx->res->message,
+      text    => scalar eval { $tx->res->text },
+    ),
+    error   => _error($tx->error),
+    sent    => $sent ? Mojo::JSON::true : Mojo::JSON::false,
+    elapsed => $elapsed,
 
     # OpenAPI::Client coerces the caller's params in place; this is what the
     # caller's hash holds afterwards (Python deliberately leaves its copy alone).
