@@ -12,7 +12,8 @@ size) fail with Mojo's words. The structure follows ``Mojo::Message::parse``,
 can be checked against its Perl line.
 
 The body goes out through the response content's ``read`` event (Mojo's), so a
-subscriber can stream it and the default one stores it.
+subscriber can stream it and the default one stores it; ``body`` is emitted when
+the headers are in, as Mojo emits it.
 """
 
 from __future__ import annotations
@@ -278,6 +279,7 @@ class ResponseParser:
         headers = self.res.headers
         self.chunked = bool(headers.get("Transfer-Encoding"))
         self.compressed = (headers.get("Content-Encoding") or "").lower() == "gzip"
+        self.res.content.emit("body")  # Mojo's body event: the headers are in, the body starts
 
     def _parse_chunked(self) -> None:
         if self.chunk_state == "trailing_headers":
@@ -288,8 +290,9 @@ class ResponseParser:
                 match = _CHUNK_SIZE.match(self.pre_buffer)
                 if match is None:
                     break
+                size = int(match.group(1), 16)  # read before the buffer shrinks: the match views it
                 del self.pre_buffer[: match.end()]
-                self.chunk_len = int(match.group(1), 16)
+                self.chunk_len = size
                 if self.chunk_len:
                     continue
                 self.chunk_state = "trailing_headers"
