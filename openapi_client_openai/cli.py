@@ -117,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     mock.add_argument("--spec")
     mock.add_argument("--port", type=int, default=0, help="0 (the default) picks a free port")
     mock.add_argument("--lifetime", type=float, default=None, help="seconds before it stops (default 600)")
+    mock.add_argument(
+        "--stream-delay", type=float, default=0.0, metavar="SECONDS", help="pause between streamed events"
+    )
+    mock.add_argument(
+        "--stream-deltas",
+        type=float,
+        default=None,
+        metavar="N",
+        help="text pieces per streamed answer (default 9; inf: endless)",
+    )
     mock.set_defaults(run=run_mock)
 
     demo = commands.add_parser(
@@ -196,12 +206,25 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run_mock(options: argparse.Namespace) -> int:
-    from .mock import CLI_LIFETIME, main_mock
+    from .mock import CLI_LIFETIME, STREAM_DELTAS, main_mock
 
     if not 0 <= options.port <= 65535:
         raise UsageError(f"--port: a port is 0 to 65535, got {options.port}")
     lifetime = CLI_LIFETIME if options.lifetime is None else options.lifetime
-    return int(main_mock(options.spec, port=options.port, lifetime=lifetime))
+    if not options.stream_delay >= 0:
+        raise UsageError(f"--stream-delay: seconds, 0 or more, got {options.stream_delay:g}")
+    deltas = STREAM_DELTAS if options.stream_deltas is None else options.stream_deltas
+    if not deltas >= 0 or (deltas != int(deltas) if deltas != float("inf") else False):
+        raise UsageError(f"--stream-deltas: a whole number, 0 or more, or inf; got {deltas:g}")
+    return int(
+        main_mock(
+            options.spec,
+            port=options.port,
+            lifetime=lifetime,
+            stream_delay=options.stream_delay,
+            stream_deltas=deltas,
+        )
+    )
 
 
 def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
