@@ -14,6 +14,7 @@ Proxies are the user agent's (Mojo's rule: environment proxies only after
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..transaction import Transaction
@@ -30,6 +31,14 @@ def new_session() -> Any:
 
 
 def send_through_session(session: Any, tx: Transaction, settings: Settings) -> Transaction:
+    for _ in exchange_through_session(session, tx, settings):
+        pass
+    return tx
+
+
+def exchange_through_session(session: Any, tx: Transaction, settings: Settings) -> Iterator[None]:
+    """Send ``tx`` through ``session``, a step after each piece of the body (streaming reads it
+    so); closing it early closes the response, and with it the connection."""
     import requests
     from requests.structures import CaseInsensitiveDict
 
@@ -38,7 +47,7 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
     where = target(url)
     if (where.scheme or "http") not in ("http", "https"):
         tx.fail(UNSUPPORTED.format(where.scheme))
-        return tx
+        return
     proxy = settings.proxy
     fix_headers(req, where, proxy)
     prepared = requests.PreparedRequest()
@@ -68,23 +77,27 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
         )
     except requests.exceptions.RequestException as exc:
         tx.fail(mojo_message(exc))
-        return finish(tx)
+        finish(tx)
+        return
     try:
         raw = response.raw
         raw_headers = getattr(raw, "headers", None)
         items = list(raw_headers.items()) if raw_headers is not None else list(response.headers.items())
         version = {10: "1.0", 11: "1.1"}.get(getattr(raw, "version", 11), "1.1")
         feed = Feed(tx, settings, response.status_code, response.reason, items, version)
-        try:
-            if hasattr(raw, "stream"):
-                for piece in raw.stream(131072, decode_content=False):
-                    feed.body(piece)
-            else:
-                feed.body(response.content)
-        except Exception as exc:  # noqa: BLE001 (urllib3 and requests raise many kinds here)
-            tx.fail(mojo_message(exc))
-            return finish(tx)
-        return feed.end()
+        pieces = raw.stream(131072, decode_content=False) if hasattr(raw, "stream") else [response.content]
+        while True:
+            try:
+                piece = next(pieces, None)
+            except Exception as exc:  # noqa: BLE001 (urllib3 and requests raise many kinds here)
+                tx.fail(mojo_message(exc))
+                finish(tx)
+                return
+            if piece is None:
+                break
+            feed.body(piece)
+            yield
+        feed.end()
     finally:
         response.close()
 

@@ -142,7 +142,6 @@ def test_ua_post_p_then_catch(openai_mock: MockServer, closed_url: str) -> None:
     assert done == [200] and failed == ["Connection refused"]
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: streaming, the content's read event")
 def test_streaming_read_event(openai: OpenAI) -> None:
     """Perl: ``$tx->res->content->unsubscribe('read')->on(read => sub { $body .= $_[1] })``.
 
@@ -156,7 +155,6 @@ def test_streaming_read_event(openai: OpenAI) -> None:
     assert b"".join(chunks).startswith(b"data: ") and tx.res.code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: streaming, the content's body event")
 def test_content_on_body(runs: Client) -> None:
     """Perl: ``$ua->on(start => sub { $tx->res->content->on(body => sub { warn _header($tx->res) }) })``.
 
