@@ -29,7 +29,15 @@ from typing import Any
 from .operations import Operation
 from .spec import Spec
 
-__all__ = ["EVENT_STREAM", "EventKind", "EventStream", "asks_for_stream", "event_stream", "object_view"]
+__all__ = [
+    "EVENT_STREAM",
+    "EventKind",
+    "EventStream",
+    "asks_for_stream",
+    "event_stream",
+    "object_view",
+    "stream_fields",
+]
 
 EVENT_STREAM = "text/event-stream"
 DONE = "[DONE]"
@@ -130,6 +138,24 @@ def asks_for_stream(content_type: str, body: bytes) -> bool:
         if value == "sse":
             return True
     return False
+
+
+def stream_fields(spec: Spec, operation: Operation) -> dict[str, Any]:
+    """What a request body sets to ask for the stream: ``{"stream": True}``, or a field
+    whose enum has ``sse`` (``{"stream_format": "sse"}``); {} when the body has neither."""
+    body = spec.resolve(operation.request_body) if operation.request_body else None
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, dict):
+        return {}
+    for media in content.values():
+        media = spec.resolve(media)
+        properties = object_view(spec, media.get("schema") if isinstance(media, dict) else None).properties
+        if "stream" in properties:
+            return {"stream": True}
+        for name, prop in properties.items():
+            if "sse" in allowed_values(spec, prop):
+                return {name: "sse"}
+    return {}
 
 
 # -- reading schemas ----------------------------------------------------------------------
