@@ -220,8 +220,10 @@ class Client(EventEmitter):
         from .streaming import Stream
 
         target = type(self)._method_names.get(operation_id)
-        if target is None or target[1]:
-            raise self._no_such_operation(operation_id)
+        if target is None or target[1]:  # an operation by id or alias; a _p name is not one
+            missing = self._no_such_operation(operation_id)
+            missing.args = (f"stream: {missing.detail}",)
+            raise missing
         operation = self._spec.operations[target[0]]
         params, content, _ = self._arguments(operation, args, kwargs, allow_callback=False)
         return Stream(self, self.build_tx(operation, params, content))

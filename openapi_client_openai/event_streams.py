@@ -110,7 +110,9 @@ def event_stream(spec: Spec, operation: Operation) -> EventStream | None:
             terminator = None
             if not any(kind.name == "done" and _only_done(spec, kind.schema) for kind in kinds):
                 terminator = DONE if _request_mentions_done(spec, operation) else None
-            return EventStream(operation.operation_id, str(status), str(media_type), schema, kinds, terminator)
+            return EventStream(
+                operation.operation_id, str(status), str(media_type), schema, kinds, terminator
+            )
     return None
 
 
@@ -131,9 +133,13 @@ def asks_for_stream(content_type: str, body: bytes) -> bool:
     elif kind == "application/x-www-form-urlencoded":
         fields = urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True)
     elif kind.startswith("multipart/"):
-        fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in _FORM_FIELD.findall(body)]
+        fields = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in _FORM_FIELD.findall(body)
+        ]
     for name, value in fields:
-        if name == "stream" and (value is True or (isinstance(value, str) and value.lower() in ("true", "1"))):
+        if name == "stream" and (
+            value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
+        ):
             return True
         if value == "sse":
             return True

@@ -29,8 +29,8 @@ from typing import Any, Optional, TextIO
 
 from .event_streams import asks_for_stream, event_stream
 from .examples import is_json, response_example, success_status
-from .operations import HTTP_METHODS, Operation
 from .mock_streams import PIECES, events
+from .operations import HTTP_METHODS, Operation
 from .spec import Spec, SpecSource, load_spec
 
 __all__ = ["CLI_LIFETIME", "CapturedRequest", "MockServer", "Reply", "Responder", "main_mock"]
@@ -193,7 +193,9 @@ class MockServer:
         stream_deltas: float = STREAM_DELTAS,
     ) -> None:
         if not stream_delay >= 0 or not stream_deltas >= 0:  # also refuses NaN
-            raise ValueError(f"stream_delay and stream_deltas must be >= 0, not {stream_delay!r}, {stream_deltas!r}")
+            raise ValueError(
+                f"stream_delay and stream_deltas must be >= 0, not {stream_delay!r}, {stream_deltas!r}"
+            )
         self.spec = load_spec(spec)
         self.responder = responder
         self.stream_delay = float(stream_delay)
@@ -553,7 +555,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and not bodiless:
             self.wfile.write(reply.body)
-
 
     def _send_events(self, reply: Reply) -> None:
         """Each event as one chunk, ``stream_delay`` apart; the last one goes out with the end

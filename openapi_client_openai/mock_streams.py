@@ -58,7 +58,9 @@ _SEQ = "\x00sequence\x00"  # placeholder of a counter inside a rendered template
 _MAX_DEPTH = 24
 
 
-def events(spec: Spec, stream: EventStream, request: Any = None, deltas: float = len(PIECES)) -> Iterator[bytes]:
+def events(
+    spec: Spec, stream: EventStream, request: Any = None, deltas: float = len(PIECES)
+) -> Iterator[bytes]:
     """The SSE bytes of one streamed answer, one event at a time (lazily: ``deltas`` may be ``inf``)."""
     echo = {k: v for k, v in request.items() if isinstance(v, str)} if isinstance(request, dict) else {}
     if stream.chunked:
@@ -162,7 +164,9 @@ def _union_stream(spec: Spec, stream: EventStream, echo: dict, deltas: float) ->
         yield _render(kind, value, counter)
 
 
-def _deltas(spec: Spec, kind: EventKind, echo: dict, deltas: float, counter: Iterator[int]) -> Iterator[bytes]:
+def _deltas(
+    spec: Spec, kind: EventKind, echo: dict, deltas: float, counter: Iterator[int]
+) -> Iterator[bytes]:
     """One event per piece, rendered from one template (a stream may be long, or endless)."""
     value = _event_value(spec, kind, echo)
     path = _text_path(spec, kind.schema, value)
@@ -280,7 +284,7 @@ def _echo(spec: Spec, schema: Any, value: Any, echo: dict) -> None:
         return
     view = object_view(spec, schema)
     for name, sent in echo.items():
-        if isinstance(value.get(name), str) and name in view.properties:
+        if isinstance(value.get(name), str) and _plain_string(spec, view.properties.get(name)):
             value[name] = sent
 
 
@@ -298,7 +302,7 @@ def _text_path(spec: Spec, schema: Any, value: Any, depth: int = 0) -> list | No
     if isinstance(value, dict):
         view = object_view(spec, node)
         for name in _TEXT_FIELDS:
-            if name in view.properties and _is_string(spec, view.properties[name]):
+            if name in view.properties and _plain_string(spec, view.properties[name]):
                 if name in value and (value[name] is None or isinstance(value[name], str)):
                     return [name]
         names = sorted(view.properties, key=lambda n: (n not in _TEXT_CONTAINERS, _rank(n)))
@@ -343,6 +347,14 @@ def _rank(name: str) -> int:
     return _TEXT_CONTAINERS.index(name) if name in _TEXT_CONTAINERS else len(_TEXT_CONTAINERS)
 
 
+def _plain_string(spec: Spec, schema: Any) -> bool:
+    """A string any text fits: no enum, pattern, format or length bounds."""
+    node = spec.resolve(schema) if isinstance(schema, dict) else None
+    if not isinstance(node, dict) or not _is_string(spec, node):
+        return False
+    return not any(k in node for k in ("enum", "const", "pattern", "format", "maxLength", "minLength"))
+
+
 def _is_string(spec: Spec, schema: Any) -> bool:
     node = spec.resolve(schema) if isinstance(schema, dict) else None
     if not isinstance(node, dict):
@@ -376,7 +388,9 @@ def _trim(spec: Spec, schema: Any, value: Any, keep: list, depth: int = 0) -> An
         for index, item in enumerate(value):
             branch = _branch_of(spec, items, item)
             if branch is not None:
-                value[index] = _trim(spec, branch, item, keep[1:] if keep and keep[0] == index else [], depth + 1)
+                value[index] = _trim(
+                    spec, branch, item, keep[1:] if keep and keep[0] == index else [], depth + 1
+                )
         return value
     if not isinstance(value, dict):
         return value
@@ -399,13 +413,18 @@ def _trim(spec: Spec, schema: Any, value: Any, keep: list, depth: int = 0) -> An
             if bulky and nullable:
                 value[name] = None
                 continue
-            if isinstance(child, list):
+            if isinstance(child, list) and not _needs_items(spec, prop):
                 value[name] = []
                 continue
         branch = _branch_of(spec, prop, child) if bulky else None
         if branch is not None:
             value[name] = _trim(spec, branch, child, keep[1:] if on_path else [], depth + 1)
     return value
+
+
+def _needs_items(spec: Spec, schema: Any) -> bool:
+    node = spec.resolve(schema) if isinstance(schema, dict) else None
+    return isinstance(node, dict) and isinstance(node.get("minItems"), int) and node["minItems"] > 0
 
 
 def _branch_of(spec: Spec, schema: Any, value: Any) -> Any:
@@ -438,7 +457,11 @@ def _schema_at(spec: Spec, schema: Any, value: Any, path: list) -> Any:
         resolved = spec.resolve(node) if isinstance(node, dict) else None
         if not isinstance(resolved, dict):
             return None
-        node = resolved.get("items") if isinstance(step, int) else object_view(spec, resolved).properties.get(step)
+        node = (
+            resolved.get("items")
+            if isinstance(step, int)
+            else object_view(spec, resolved).properties.get(step)
+        )
         value = value[step]
         node = _branch_of(spec, node, value)
         if node is None:

@@ -37,7 +37,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-
 if TYPE_CHECKING:
     from .client import Client
     from .message import Content
@@ -414,6 +413,8 @@ class _AsyncEvents:
 
     async def __anext__(self) -> Event:
         stream = self.stream
+        if stream._pending and self.finished:  # what the end of the body completed
+            return stream._pending.popleft()
         if self.finished or not stream.tx.is_sent:
             raise StopAsyncIteration
         if self.task is None and self.steps is None:
@@ -427,6 +428,8 @@ class _AsyncEvents:
             if self.steps is not None:
                 if next(self.steps, _END) is _END:
                     self._ended()
+                    if not stream._pending:
+                        raise StopAsyncIteration
                 continue
             task = self.task
             assert task is not None and stream._wakeup is not None
@@ -504,4 +507,3 @@ class _NoEvents:
 
 
 _END = object()
-

@@ -339,7 +339,7 @@ class Comparison:
         lines.append(f"(headers not compared, so not shown: {', '.join(sorted(IGNORED_HEADERS))})")
         if self.perl.streamed is not None or self.python.streamed is not None:
             lines.append(
-                "(streamed: each side read the body with a read handler set in after_build_tx, "
+                "(read as a stream: each side with a read handler set in after_build_tx, "
                 "Python also with client.stream; bytes and events compared)"
             )
         if self.same:
@@ -566,7 +566,8 @@ def _parser() -> _Parser:
 
 
 def main_compare(argv: Sequence[str] | None = None) -> int:
-    """``compare OP name=value... [--body JSON] [--spec S] [--mock | --base-url U] [--assistants] [--stream]``.
+    """``compare OP name=value... [--body JSON] [--spec S] [--mock | --base-url U] [--assistants]
+    [--stream]``.
 
     Exit status: 0 identical, 1 different, 2 usage error (one line on stderr).
     """

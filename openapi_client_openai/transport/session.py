@@ -85,7 +85,8 @@ def exchange_through_session(session: Any, tx: Transaction, settings: Settings) 
         items = list(raw_headers.items()) if raw_headers is not None else list(response.headers.items())
         version = {10: "1.0", 11: "1.1"}.get(getattr(raw, "version", 11), "1.1")
         feed = Feed(tx, settings, response.status_code, response.reason, items, version)
-        pieces = raw.stream(131072, decode_content=False) if hasattr(raw, "stream") else [response.content]
+        streamed = hasattr(raw, "stream")
+        pieces = iter(raw.stream(131072, decode_content=False) if streamed else [response.content])
         while True:
             try:
                 piece = next(pieces, None)

@@ -368,7 +368,10 @@ class Generator:
             if body_kind == "json" and isinstance(body_min, dict) and asking:
                 yield case("stream/minimal", {**minimal, "body": {**body_min, **asking}}, stream=True)
             elif body_kind == "multipart" and asking:
-                fields = {**content["file_upload"], **{k: "true" if v is True else v for k, v in asking.items()}}
+                fields = {
+                    **content["file_upload"],
+                    **{k: "true" if v is True else v for k, v in asking.items()},
+                }
                 yield case("stream/minimal", minimal, {"file_upload": fields}, stream=True)
 
         # Client options: base URL spelling and the assistants header.
