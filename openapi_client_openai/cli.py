@@ -190,14 +190,24 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     params = parse_params(options.params, options.body)
     client = OpenAI(options.spec, base_url=options.base_url, assistants=options.assistants)
-    tx = client.call(options.operation, params)
+    body = params.get("body")
+    if isinstance(body, dict) and (body.get("stream") is True or "sse" in body.values()):
+        stream = client.stream(options.operation, params)  # each event printed as it arrives
+        for event in stream:
+            out.write((f"{event.type}: " if event.type != "message" else "") + event.data + "\n")
+            out.flush()
+        tx = stream.tx
+        if tx.is_sent and stream.res.body == b"" and tx.res.code is not None and tx.error is None:
+            return 0
+    else:
+        tx = client.call(options.operation, params)
     error = tx.error
     if not tx.is_sent:
         for item in tx.res.json("/errors") or []:
             print(f"{PROG}: {item['path']}: {item['message']}", file=sys.stderr)
         return 1
     if error and not error.get("code"):
-        return _fail(f"no response: {error['message']}", 1)
+        return _fail(f"{'broke off' if tx.res.code else 'no response'}: {error['message']}", 1)
     payload = tx.res.json()
     out.write(
         (json.dumps(payload, indent=2, ensure_ascii=False) if payload is not None else tx.res.text) + "\n"
