@@ -145,6 +145,18 @@ class SSEParser:
         buffer = self._buffer
         events = []
         start = 0
+        if buffer.find(b"\r") < 0:  # the usual case, LF only: two LFs end an event
+            while True:
+                end = buffer.find(b"\n\n", start)
+                if end < 0:
+                    break
+                event = _parse_block(bytes(buffer[start:end]))
+                start = end + 2
+                if event is not None:
+                    events.append(event)
+            if start:
+                del buffer[:start]
+            return events
         while True:
             match = _BLOCK_END.search(buffer, start)
             if match is None:
@@ -169,7 +181,7 @@ def _parse_block(block: bytes) -> Event | None:
     if _COMMENT.match(text):
         return None
     kind, data, ident = "message", None, None
-    for line in _LINE_END.split(text):
+    for line in _LINE_END.split(text) if "\r" in text else text.split("\n"):
         if line.startswith("data"):
             match = _DATA_LINE.fullmatch(line)
             if match is not None:
