@@ -346,7 +346,7 @@ class MockServer:
             except ValueError:
                 return _error_reply(400, _BAD_JSON)
         operation = route.methods.get(method) or route.methods[lookup]
-        if method == "POST" and asks_for_stream(content_type, body):
+        if body and asks_for_stream(content_type, body):
             streamed = self._stream_reply(operation, content_type, body)
             if streamed is not None:
                 return streamed
