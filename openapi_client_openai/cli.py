@@ -117,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     mock.add_argument("--spec")
     mock.add_argument("--port", type=int, default=0, help="0 (the default) picks a free port")
     mock.add_argument("--lifetime", type=float, default=None, help="seconds before it stops (default 600)")
+    mock.add_argument(
+        "--stream-delay", type=float, default=0.0, metavar="SECONDS", help="pause between streamed events"
+    )
+    mock.add_argument(
+        "--stream-deltas",
+        type=float,
+        default=None,
+        metavar="N",
+        help="text pieces per streamed answer (default 9; inf: endless)",
+    )
     mock.set_defaults(run=run_mock)
 
     demo = commands.add_parser(
@@ -180,14 +190,24 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     params = parse_params(options.params, options.body)
     client = OpenAI(options.spec, base_url=options.base_url, assistants=options.assistants)
-    tx = client.call(options.operation, params)
+    body = params.get("body")
+    if isinstance(body, dict) and (body.get("stream") is True or "sse" in body.values()):
+        stream = client.stream(options.operation, params)  # each event printed as it arrives
+        for event in stream:
+            out.write((f"{event.type}: " if event.type != "message" else "") + event.data + "\n")
+            out.flush()
+        tx = stream.tx
+        if tx.is_sent and stream.res.body == b"" and tx.res.code is not None and tx.error is None:
+            return 0
+    else:
+        tx = client.call(options.operation, params)
     error = tx.error
     if not tx.is_sent:
         for item in tx.res.json("/errors") or []:
             print(f"{PROG}: {item['path']}: {item['message']}", file=sys.stderr)
         return 1
     if error and not error.get("code"):
-        return _fail(f"no response: {error['message']}", 1)
+        return _fail(f"{'broke off' if tx.res.code else 'no response'}: {error['message']}", 1)
     payload = tx.res.json()
     out.write(
         (json.dumps(payload, indent=2, ensure_ascii=False) if payload is not None else tx.res.text) + "\n"
@@ -196,12 +216,25 @@ def run_call(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run_mock(options: argparse.Namespace) -> int:
-    from .mock import CLI_LIFETIME, main_mock
+    from .mock import CLI_LIFETIME, STREAM_DELTAS, main_mock
 
     if not 0 <= options.port <= 65535:
         raise UsageError(f"--port: a port is 0 to 65535, got {options.port}")
     lifetime = CLI_LIFETIME if options.lifetime is None else options.lifetime
-    return int(main_mock(options.spec, port=options.port, lifetime=lifetime))
+    if not options.stream_delay >= 0:
+        raise UsageError(f"--stream-delay: seconds, 0 or more, got {options.stream_delay:g}")
+    deltas = STREAM_DELTAS if options.stream_deltas is None else options.stream_deltas
+    if not deltas >= 0 or (deltas != int(deltas) if deltas != float("inf") else False):
+        raise UsageError(f"--stream-deltas: a whole number, 0 or more, or inf; got {deltas:g}")
+    return int(
+        main_mock(
+            options.spec,
+            port=options.port,
+            lifetime=lifetime,
+            stream_delay=options.stream_delay,
+            stream_deltas=deltas,
+        )
+    )
 
 
 def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -22,7 +22,7 @@ import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import ioloop
 from .errors import NoSuchOperation
@@ -36,6 +36,9 @@ from .spec_schema import SpecSchema
 from .transaction import Transaction
 from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
+
+if TYPE_CHECKING:
+    from .streaming import Stream
 
 NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
 # Set by perl_compat's compare-run, record and replay (and read for nothing else): every
@@ -203,6 +206,27 @@ class Client(EventEmitter):
         if target is None:
             return Promise.rejected(NO_SUCH_OPERATION)
         return self._call_p(target[0], args, kwargs)
+
+    def stream(self, operation_id: str, *args: Any, **kwargs: Any) -> Stream:
+        """Call an operation and iterate its server-sent events (``streaming.py``).
+
+        ``for event in client.stream('createChatCompletion', body={..., 'stream': True}):``
+        (or ``async for``) gets an Event per event (``event.type``, ``.data``, ``.id``,
+        ``.json()``) until ``[DONE]`` or the end of the body; arguments are those of
+        the operation's method. It is validated now (invalid input: the local 400 in
+        ``stream.tx``, nothing sent) and sent when the loop starts; any answer,
+        events or not, is in ``stream.tx`` as a call gives it.
+        """
+        from .streaming import Stream
+
+        target = type(self)._method_names.get(operation_id)
+        if target is None or target[1]:  # an operation by id or alias; a _p name is not one
+            missing = self._no_such_operation(operation_id)
+            missing.args = (f"stream: {missing.detail}",)
+            raise missing
+        operation = self._spec.operations[target[0]]
+        params, content, _ = self._arguments(operation, args, kwargs, allow_callback=False)
+        return Stream(self, self.build_tx(operation, params, content))
 
     def _call(self, op_id: str, args: tuple, kwargs: dict) -> Any:
         operation = self._spec.operations[op_id]

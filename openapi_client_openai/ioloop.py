@@ -36,6 +36,7 @@ def _get_running_loop() -> Any:
     events = sys.modules.get("asyncio.events")
     return None if events is None else events._get_running_loop()
 
+
 _generation = 0  # bumped in a forked child; a loop from an older generation is the parent's
 _graveyard: list[Loop] = []  # a child's inherited loops: never used, never closed
 _local = threading.local()

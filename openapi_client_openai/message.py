@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .events import EventEmitter
@@ -211,19 +212,40 @@ def _max_memory_size() -> int:
 class Content(EventEmitter):
     """Mojo::Content::Single: the headers, the body asset, and the ``read`` event.
 
-    The transport emits ``read`` with each piece of the body as it arrives; the
-    default subscriber adds it to the asset. ``unsubscribe('read')`` removes that
-    too, so nothing is buffered: the Perl idiom for streaming,
-    ``$tx->res->content->unsubscribe('read')->on(read => sub {...})``.
+    The transport emits ``body`` once the headers are in and ``read`` with each piece
+    of the body as it arrives; the default ``read`` subscriber adds it to the asset.
+    ``unsubscribe('read')`` removes that too, so nothing is buffered: the Perl idiom
+    for streaming, ``$tx->res->content->unsubscribe('read')->on(read => sub {...})``.
+    The ``sse`` event (Mojolicious 9.41) parses an event-stream body as it is read:
+    ``fn(content, None)`` when it starts, then ``fn(content, event)`` per event
+    (``streaming.py``).
     """
 
-    __slots__ = ("asset", "headers")
+    __slots__ = ("_sse", "asset", "headers")
 
     def __init__(self, headers: Headers | None = None) -> None:
         super().__init__()
         self.headers = headers if headers is not None else Headers()
         self.asset = Asset()
-        self.on("read", _add_to_asset)
+        self._sse: Any = None
+        self.on("read", add_to_asset)
+
+    def on(self, name: str, callback: Callable) -> Callable:
+        if name == "sse" and self._sse is None:
+            from .streaming import SSEFeed
+
+            self._sse = SSEFeed(self)
+        return super().on(name, callback)
+
+    def emit(self, name: str, *args: Any) -> Content:
+        sse = self._sse
+        if sse is not None:  # fed before the subscribers, as Mojo parses before it emits read
+            if name == "read":
+                sse.read(*args)
+            elif name == "body":
+                sse.body()
+        super().emit(name, *args)
+        return self
 
     @property
     def charset(self) -> str | None:
@@ -234,11 +256,19 @@ class Content(EventEmitter):
     def body_size(self) -> int:
         return self.asset.size
 
+    @property
+    def is_sse(self) -> bool:
+        """Mojo's ``is_sse``: is the body an event stream? (Here a charset may follow the type.)"""
+        from .streaming import is_event_stream
+
+        return is_event_stream(self.headers.get("Content-Type"))
+
     def __repr__(self) -> str:
         return f"<Content {self.asset.size} bytes>"
 
 
-def _add_to_asset(content: Content, chunk: bytes) -> None:
+def add_to_asset(content: Content, chunk: bytes) -> None:
+    """The default ``read`` subscriber: the piece goes into the body asset."""
     content.asset.add_chunk(chunk)
 
 

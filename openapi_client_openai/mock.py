@@ -2,7 +2,10 @@
 
 Each operation answers with its example response (``examples.py``: the spec's
 own examples first); unknown routes get 404 or 405 and a malformed JSON body
-gets 400, all with OpenAI's error JSON. Every request is kept exactly as it
+gets 400, all with OpenAI's error JSON. A request that asks for a stream
+(``stream: true``) of an operation whose spec declares ``text/event-stream`` gets
+server-sent events instead, built from the spec's event schema
+(``mock_streams.py``), sent chunked, ``stream_delay`` seconds apart. Every request is kept exactly as it
 arrived (raw target, header order and case, body bytes), which is what lets the
 parity suite send one call through the Perl and the Python client and compare
 the two byte for byte. Standard library only; every wait is bounded: socket
@@ -19,16 +22,21 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional, TextIO
 
+from .event_streams import asks_for_stream, event_stream
 from .examples import is_json, response_example, success_status
+from .mock_streams import PIECES, events
 from .operations import HTTP_METHODS, Operation
 from .spec import Spec, SpecSource, load_spec
 
 __all__ = ["CLI_LIFETIME", "CapturedRequest", "MockServer", "Reply", "Responder", "main_mock"]
+
+STREAM_DELTAS = len(PIECES)  # text pieces a streamed answer tells by default
+MAX_RECORDED_STREAM = 8 * 1024 * 1024  # a longer (or endless) stream is not kept in the record
 
 CLI_LIFETIME = 600.0  # seconds a server started from the command line lives
 MAX_CAPTURED = 100_000  # requests kept; the oldest go first
@@ -65,11 +73,17 @@ class CapturedRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """One answer: status, headers in order, body bytes (Content-Length is added when sent)."""
+    """One answer: status, headers in order, body bytes (Content-Length is added when sent).
+
+    A streamed answer has ``events``: each call gives the events' bytes, sent as one
+    chunk each (``Transfer-Encoding: chunked``); ``body`` then holds them all for the
+    record, or nothing when the stream is too long to keep (or endless).
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    events: Callable[[], Iterator[bytes]] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,9 @@ class MockServer:
     at once (port 0 picks a free port). ``responder``, when given, answers each
     request first (replaying a cassette, forwarding upstream); when it returns None
     the spec's example answers. Every captured request carries its ``reply``.
+
+    Streamed answers tell ``stream_deltas`` pieces of text (``math.inf``: endless),
+    ``stream_delay`` seconds apart, so timeouts and Ctrl-C can be tried on them.
     """
 
     def __init__(
@@ -172,9 +189,17 @@ class MockServer:
         lifetime: float | None = None,
         capture: bool = True,
         responder: Responder | None = None,
+        stream_delay: float = 0.0,
+        stream_deltas: float = STREAM_DELTAS,
     ) -> None:
+        if not stream_delay >= 0 or not stream_deltas >= 0:  # also refuses NaN
+            raise ValueError(
+                f"stream_delay and stream_deltas must be >= 0, not {stream_delay!r}, {stream_deltas!r}"
+            )
         self.spec = load_spec(spec)
         self.responder = responder
+        self.stream_delay = float(stream_delay)
+        self.stream_deltas = stream_deltas
         self.lifetime = lifetime
         self.capture = capture
         self.requests: list[CapturedRequest] = []
@@ -321,10 +346,40 @@ class MockServer:
             except ValueError:
                 return _error_reply(400, _BAD_JSON)
         operation = route.methods.get(method) or route.methods[lookup]
+        if body and asks_for_stream(content_type, body):
+            streamed = self._stream_reply(operation, content_type, body)
+            if streamed is not None:
+                return streamed
         reply = self._replies.get(operation.operation_id)
         if reply is None:
             reply = self._replies[operation.operation_id] = self._example_reply(operation)
         return reply
+
+    def _stream_reply(self, operation: Operation, content_type: str, body: bytes) -> Reply | None:
+        """Server-sent events, when the operation's spec declares a stream; else None."""
+        stream = event_stream(self.spec, operation)
+        if stream is None:
+            return None
+        request = None
+        if is_json(content_type):
+            request = json.loads(body.decode("utf-8"))
+        spec, deltas = self.spec, self.stream_deltas
+
+        def produce() -> Iterator[bytes]:
+            return events(spec, stream, request, deltas)
+
+        record = b""
+        if deltas <= MAX_RECORDED_STREAM // 256:  # each event is at least a few hundred bytes
+            record = b"".join(produce())
+            if len(record) > MAX_RECORDED_STREAM:
+                record = b""
+        media_type = stream.media_type if ";" in stream.media_type else f"{stream.media_type}; charset=utf-8"
+        headers = (
+            ("Content-Type", media_type),  # with its charset, as OpenAI sends it
+            ("Cache-Control", "no-cache"),
+            ("X-Mock-Operation-Id", operation.operation_id),
+        )
+        return Reply(int(stream.status) if stream.status.isdigit() else 200, headers, record, produce)
 
     def _example_reply(self, operation: Operation) -> Reply:
         code = success_status(operation)
@@ -486,6 +541,9 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(parts)
 
     def _send(self, reply: Reply) -> None:
+        if reply.events is not None and self.command != "HEAD":
+            self._send_events(reply)
+            return
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -498,6 +556,31 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and not bodiless:
             self.wfile.write(reply.body)
 
+    def _send_events(self, reply: Reply) -> None:
+        """Each event as one chunk, ``stream_delay`` apart; the last one goes out with the end
+        of the body, so a client that reads the last event also sees the body end."""
+        assert reply.events is not None
+        mock = self.server.mock
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        produced = reply.events()
+        pending = next(produced, None)
+        if pending is None:
+            self.wfile.write(b"0\r\n\r\n")
+        while pending is not None:
+            following = next(produced, None)
+            data = b"%x\r\n%s\r\n" % (len(pending), pending)
+            self.wfile.write(data + b"0\r\n\r\n" if following is None else data)
+            pending = following
+            if pending is not None and mock.stream_delay and mock._stopped.wait(mock.stream_delay):
+                self.close_connection = True  # stopped mid-stream: the body ends unfinished
+                return
+
 
 def main_mock(
     spec: SpecSource | Spec = None,
@@ -505,9 +588,14 @@ def main_mock(
     port: int = 0,
     lifetime: float | None = CLI_LIFETIME,
     out: TextIO | None = None,
+    *,
+    stream_delay: float = 0.0,
+    stream_deltas: float = STREAM_DELTAS,
 ) -> int:
     """Serve a spec's mock until ``lifetime`` passes; print where first. Exit status for the CLI."""
-    server = MockServer(spec, host, port, lifetime=lifetime)
+    server = MockServer(
+        spec, host, port, lifetime=lifetime, stream_delay=stream_delay, stream_deltas=stream_deltas
+    )
     print(
         f"mock server listening on {server.url} (base URL {server.base_url})",
         file=out or sys.stdout,

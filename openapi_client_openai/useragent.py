@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from . import ioloop
@@ -384,12 +384,7 @@ class UserAgent(EventEmitter):
             loop.post(lambda: promise.resolve(self._send_blocking(tx)))
             return promise
         settings = self.settings(tx)
-        engine = self._nonblocking
-        if engine is None:
-            from .transport.nonblocking import NonBlockingEngine
-
-            engine = NonBlockingEngine()
-            object.__setattr__(self, "_nonblocking", engine)
+        engine = self._engine()
         self._cookies_out(tx)
         loop.hold()
 
@@ -411,19 +406,43 @@ class UserAgent(EventEmitter):
         return promise
 
     def _send_blocking(self, tx: Transaction) -> Transaction:
-        if self._app is not None:
-            from .transport.wsgi import send_to_app
+        for _ in self._exchange(tx):
+            pass
+        return tx
 
-            return send_to_app(self._app, tx, self.settings(tx))
+    def _exchange(self, tx: Transaction) -> Iterator[None]:
+        """Send ``tx`` blocking, a step after each piece of the response body (streaming reads
+        it so); closing it early closes the connection. The way out is chosen here."""
+        if self._app is not None:
+            from .transport.wsgi import exchange_with_app
+
+            yield from exchange_with_app(self._app, tx, self.settings(tx))
+            return
         self._cookies_out(tx)
         if self._session_exposed or _requests_patched():
-            from .transport.session import send_through_session
+            from .transport.session import exchange_through_session
 
-            send_through_session(self.session, tx, self.settings(tx))
+            yield from exchange_through_session(self.session, tx, self.settings(tx))
         else:
-            self._blocking.send(tx, self.settings(tx))
+            yield from self._blocking.exchange(tx, self.settings(tx))
+        self._cookies_in(tx)
+
+    async def _send_async(self, tx: Transaction) -> Transaction:
+        """Send ``tx`` on the running asyncio loop (``async for`` over a stream); no redirects."""
+        self._cookies_out(tx)
+        await self._engine().send(tx, self.settings(tx))
         self._cookies_in(tx)
         return tx
+
+    def _engine(self) -> Any:
+        """The non-blocking engine, made on first use."""
+        engine = self._nonblocking
+        if engine is None:
+            from .transport.nonblocking import NonBlockingEngine
+
+            engine = NonBlockingEngine()
+            object.__setattr__(self, "_nonblocking", engine)
+        return engine
 
     def _follow_redirects(self, tx: Transaction, send: Callable[[Transaction], Transaction]) -> Transaction:
         count = 0

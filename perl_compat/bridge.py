@@ -30,17 +30,19 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from openapi_client_openai.client import split_arguments
 from openapi_client_openai.message import Headers, Request, Response
+from openapi_client_openai.streaming import Event, SSEParser
 from openapi_client_openai.transaction import Transaction
 
 from .environment import perl_settings
 from .errors import PerlCompatError, PerlError, PerlUnavailable
 
-__all__ = ["CONTENT_NAMES", "PerlClient", "PerlDriverError", "SubprocessDriver", "driver_for"]
+__all__ = ["CONTENT_NAMES", "PerlClient", "PerlDriverError", "PerlStream", "SubprocessDriver", "driver_for"]
 
 PERL_DIR = Path(__file__).resolve().with_name("perl")
 DRIVER_SCRIPT = PERL_DIR / "driver.pl"
@@ -355,6 +357,31 @@ class PerlClient:
             raise PerlError(result["died"])
         return transaction_from(result)
 
+    def stream(self, op: str, params: Mapping | None = None, /, **content: Any) -> PerlStream:
+        """The call with its body streamed the Mojo way: a ``read`` handler set in
+        ``after_build_tx`` (``unsubscribe('read')`` first, so Perl buffers nothing).
+
+        A Perl die raises PerlError. The pieces are what the handler got, in order.
+        """
+        if self._generation != self._driver.ensure():
+            self._connect()
+        result = self._driver.request(
+            "call",
+            {
+                "client": self._client_id,
+                "op": op,
+                "params": dict(params) if params is not None else {},
+                "content": _content_argument(content),
+                "read": True,
+            },
+        )
+        self.last_result = result
+        if "died" in result:
+            raise PerlError(result["died"])
+        read = result.get("read") or {}
+        pieces = [base64.b64decode(piece) for piece in read.get("pieces_b64") or ()]
+        return PerlStream(transaction_from(result), pieces, read.get("first_at"))
+
     def build(self, op: str, params: Mapping | None = None, /, **content: Any) -> Transaction:
         """What ``call`` would send, built (and validated) by Perl but never sent.
 
@@ -415,6 +442,27 @@ class PerlClient:
 
     def __repr__(self) -> str:
         return f"<PerlClient {self.which} via {self.mode} at {self.base_url}>"
+
+
+@dataclass(frozen=True)
+class PerlStream:
+    """A call whose body Perl streamed to a ``read`` handler: the transaction (its body
+    empty, nothing buffered) and the pieces the handler got."""
+
+    tx: Transaction
+    pieces: list[bytes]
+    first_at: float | None  # time.time() when the first non-empty piece reached the handler
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.pieces)
+
+    @property
+    def events(self) -> list[Event]:
+        """The server-sent events in the pieces (parsed here; Perl 9.31 has no parser of its own)."""
+        parser = SSEParser()
+        found = [event for piece in self.pieces for event in parser.feed(piece)]
+        return found + parser.close()
 
 
 def _spec_argument(spec: Any) -> Any:

@@ -12,6 +12,12 @@ Connection ignored; order of different names ignored), body bytes (a multipart
 boundary normalised); for invalid input the local 400's code, ``errors`` list in
 order and ``tx.error``, with nothing sent on either side; for a call that dies,
 the message without Perl's " at FILE line N." suffix.
+
+A streamed call (``stream=True``, or by default a body asking for a stream of an
+operation that declares one) is read the Mojo way on both sides: a ``read``
+handler set in ``after_build_tx``, after ``unsubscribe('read')``; Python also
+iterates ``client.stream``. Then the bytes each handler got and the server-sent
+events in them are compared too (Python's: the iterator's own events).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 from openapi_client_openai.cli import DEMO_KEY, UsageError, parse_params
 from openapi_client_openai.docgen import usage
 from openapi_client_openai.message import Request, mask
+from openapi_client_openai.streaming import DONE
 from openapi_client_openai.transaction import Transaction
 
 __all__ = [
@@ -35,11 +42,13 @@ __all__ = [
     "Comparison",
     "Difference",
     "Side",
+    "Streamed",
     "Wire",
     "compare",
     "diff_errors",
     "diff_requests",
     "diff_sides",
+    "diff_streamed",
     "main_compare",
     "perl_call",
     "python_call",
@@ -52,6 +61,7 @@ _BOUNDARY = re.compile(r"""boundary=("?)([^";,\s]+)\1""", re.IGNORECASE)
 _ADDRESS = re.compile(r"\b(HASH|ARRAY|CODE|SCALAR)%280x[0-9a-f]+%29")
 _ADDRESS_BYTES = re.compile(rb"\b(HASH|ARRAY|CODE|SCALAR)\(0x[0-9a-f]+\)")
 SHOWN = 300  # characters of a body or value shown in a difference
+SHOWN_EVENTS = 5  # events of a streamed call shown in a report
 
 
 # -- what each side did ----------------------------------------------------------------
@@ -99,6 +109,22 @@ class Wire:
         return cls(method, path, query, tuple(sorted(pairs, key=lambda pair: pair[0])), body)
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """What a streamed call's ``read`` handler got, and the events in it."""
+
+    body: bytes  # every piece the handler got, joined (how it was cut does not count)
+    events: tuple[tuple[str, str, str | None], ...]  # (type, data, id), [DONE] left out
+    done: bool  # the stream ended with [DONE]
+
+    @classmethod
+    def of(cls, body: bytes, events: Iterable[Any], done: bool | None = None) -> Streamed:
+        kept = [(e.type, e.data, e.id) for e in events]
+        ended = any(data == DONE for _, data, _ in kept)
+        kept = [event for event in kept if event[1] != DONE]
+        return cls(body, tuple(kept), ended if done is None else done)
+
+
 @dataclass
 class Side:
     """One client's part of one call: what reached the server, the transaction, or the death."""
@@ -106,16 +132,21 @@ class Side:
     wire: list[Wire] | None  # None: nothing captured this call (compared through tx.req)
     tx: Transaction | None = None
     died: str | None = None  # exception text (Perl's location suffix removed)
+    streamed: Streamed | None = None  # a streamed call's body and events
 
     @classmethod
     def of(
-        cls, tx: Transaction | None, captured: Sequence | None, died: BaseException | str | None = None
+        cls,
+        tx: Transaction | None,
+        captured: Sequence | None,
+        died: BaseException | str | None = None,
+        streamed: Streamed | None = None,
     ) -> Side:
         wire = None if captured is None else [Wire.from_captured(c) for c in captured]
         text = None
         if died is not None:
             text = _PERL_LOCATION.sub("", died.message if hasattr(died, "message") else str(died))
-        return cls(wire, None if died is not None else tx, text)
+        return cls(wire, None if died is not None else tx, text, streamed)
 
     @property
     def outcome(self) -> str:
@@ -192,6 +223,26 @@ def diff_sides(perl: Side, python: Side) -> list[Difference]:
     out += diff_requests(perl.requests(), python.requests())
     out += _field("res.code", perl.tx.res.code, python.tx.res.code)
     out += _field("tx.error", perl.tx.error, python.tx.error)
+    if perl.streamed is not None or python.streamed is not None:
+        out += diff_streamed(perl.streamed, python.streamed)
+    return out
+
+
+def diff_streamed(perl: Streamed | None, python: Streamed | None) -> list[Difference]:
+    """A streamed call's bytes, events (the first that differs) and end."""
+    if perl is None or python is None:
+        return [Difference("streamed", perl is not None, python is not None)]
+    out = _field("stream.body", perl.body, python.body)
+    if perl.events != python.events:
+        for index in range(max(len(perl.events), len(python.events))):
+            left = perl.events[index] if index < len(perl.events) else None
+            right = python.events[index] if index < len(python.events) else None
+            if left != right:
+                counts = f" (Perl has {len(perl.events)}, Python {len(python.events)})"
+                detail = counts if len(perl.events) != len(python.events) else ""
+                out.append(Difference(f"stream.events[{index}]{detail}", left, right))
+                break
+    out += _field("stream.done", perl.done, python.done)
     return out
 
 
@@ -248,6 +299,10 @@ def diff_requests(perl: list[Wire], python: list[Wire]) -> list[Difference]:
     return out
 
 
+def _cut(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 # -- one call, both ways -----------------------------------------------------------------
 
 
@@ -282,6 +337,11 @@ class Comparison:
             *_side_lines(self.python),
         ]
         lines.append(f"(headers not compared, so not shown: {', '.join(sorted(IGNORED_HEADERS))})")
+        if self.perl.streamed is not None or self.python.streamed is not None:
+            lines.append(
+                "(read as a stream: each side with a read handler set in after_build_tx, "
+                "Python also with client.stream; bytes and events compared)"
+            )
         if self.same:
             lines.append("verdict: identical")
         else:
@@ -311,6 +371,13 @@ def _side_lines(side: Side) -> list[str]:
     lines.append(f"  got: {res.code if res.code is not None else '-'} {res.message}".rstrip())
     if res.body:
         lines.append(f"    body: {shown(res.body)}")
+    if side.streamed is not None:
+        streamed = side.streamed
+        end = ", then [DONE]" if streamed.done else ""
+        lines.append(f"    streamed: {len(streamed.body)} bytes, {len(streamed.events)} events{end}")
+        lines += [f"      {kind}: {_cut(data)}" for kind, data, _ in streamed.events[:SHOWN_EVENTS]]
+        if len(streamed.events) > SHOWN_EVENTS:
+            lines.append(f"      ... and {len(streamed.events) - SHOWN_EVENTS} more")
     lines.append(f"  tx.error: {json.dumps(side.tx.error, sort_keys=True)}")
     return lines
 
@@ -324,28 +391,49 @@ def compare(
     assistants: bool = False,
     *,
     mode: str = "auto",
+    stream: bool | None = None,
 ) -> Comparison:
     """Make one call with both clients and compare: against a MockServer of ``spec``
     (the default), or against ``base_url`` (then the requests are compared as each
-    client reports them, since nothing of ours captures them)."""
+    client reports them, since nothing of ours captures them).
+
+    ``stream``: read the body as a stream on both sides and compare bytes and events
+    too; None (the default) streams when the body asks for a stream (``stream: true``)
+    of an operation whose spec declares one.
+    """
     from openapi_client_openai.mock import MockServer
 
     from .bridge import PerlClient
 
     params = dict(params or {})
     content = dict(content or {})
+    if stream is None:
+        stream = streams(spec, op, params)
     if base_url is not None:
         perl_side, which = _perl_side(
-            PerlClient(spec, base_url, assistants, mode=mode), op, params, content, None
+            PerlClient(spec, base_url, assistants, mode=mode), op, params, content, None, stream
         )
-        python_side = _python_side(spec, base_url, assistants, op, params, content, None)
+        python_side = _python_side(spec, base_url, assistants, op, params, content, None, stream)
     else:
         with MockServer(spec) as server:
             url = server.base_url
             perl_client = PerlClient(spec, url, assistants, mode=mode)
-            perl_side, which = _perl_side(perl_client, op, params, content, server)
-            python_side = _python_side(spec, url, assistants, op, params, content, server)
+            perl_side, which = _perl_side(perl_client, op, params, content, server, stream)
+            python_side = _python_side(spec, url, assistants, op, params, content, server, stream)
     return Comparison(op, params, content, perl_side, python_side, which, diff_sides(perl_side, python_side))
+
+
+def streams(spec: Any, op: str, params: dict) -> bool:
+    """Does this call ask for a stream the operation declares? (``compare``'s default)"""
+    from openapi_client_openai.event_streams import event_stream
+    from openapi_client_openai.spec import load_spec
+
+    body = params.get("body")
+    if not (isinstance(body, dict) and body.get("stream") is True):
+        return False
+    loaded = load_spec(spec)
+    operation = loaded.operations.lookup(op)
+    return operation is not None and event_stream(loaded, operation) is not None
 
 
 def captured(server: Any, tx: Transaction | None) -> list | None:
@@ -361,23 +449,37 @@ def captured(server: Any, tx: Transaction | None) -> list | None:
     return list(server.requests)
 
 
-def _perl_side(client: Any, op: str, params: dict, content: dict, server: Any) -> tuple[Side, str]:
+def _perl_side(
+    client: Any, op: str, params: dict, content: dict, server: Any, stream: bool = False
+) -> tuple[Side, str]:
     from .errors import PerlError
 
     if server is not None:
         server.clear()
     try:
-        tx = client.call(op, params, **content)
+        if stream:
+            streamed = client.stream(op, params, **content)
+            tx = streamed.tx
+            got = Streamed.of(streamed.body, streamed.events)
+        else:
+            tx, got = client.call(op, params, **content), None
     except PerlError as exc:
         side = Side.of(None, captured(server, None), exc)
     else:
-        side = Side.of(tx, captured(server, tx))
+        side = Side.of(tx, captured(server, tx), streamed=got if tx.is_sent else None)
     client.close()
     return side, client.which
 
 
 def _python_side(
-    spec: Any, base_url: str, assistants: bool, op: str, params: dict, content: dict, server: Any
+    spec: Any,
+    base_url: str,
+    assistants: bool,
+    op: str,
+    params: dict,
+    content: dict,
+    server: Any,
+    stream: bool = False,
 ) -> Side:
     from openapi_client_openai.openai import OpenAI
 
@@ -385,10 +487,30 @@ def _python_side(
         server.clear()
     try:
         client = OpenAI(spec, base_url=base_url, assistants=assistants)
-        tx = client.call(op, params, **content)
+        if stream:
+            tx, got = python_stream(client, op, params, content)
+        else:
+            tx, got = client.call(op, params, **content), None
     except Exception as exc:  # noqa: BLE001 - any failure is this side's outcome, shown to the user
         return Side.of(None, captured(server, None), exc)
-    return Side.of(tx, captured(server, tx))
+    return Side.of(tx, captured(server, tx), streamed=got if tx.is_sent else None)
+
+
+def python_stream(client: Any, op: str, params: dict, content: dict) -> tuple[Transaction, Streamed]:
+    """A streamed call in Python, read both ways: the Perl idiom (a ``read`` handler set in
+    ``after_build_tx``) for the bytes, ``client.stream``'s iterator for the events."""
+    pieces: list[bytes] = []
+
+    def reader(_client: Any, tx: Transaction) -> None:
+        tx.res.content.on("read", lambda _content, piece: pieces.append(piece))
+
+    client.on("after_build_tx", reader)
+    try:
+        stream = client.stream(op, dict(params), **content)
+        events = list(stream)
+    finally:
+        client.unsubscribe("after_build_tx", reader)
+    return stream.tx, Streamed.of(b"".join(pieces), events, stream.done)
 
 
 # -- call syntax, for people -------------------------------------------------------------
@@ -432,13 +554,20 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--assistants", action="store_true", help="add OpenAI-Beta: assistants=v2")
     parser.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the body as a stream and compare the events too (default: when the body has stream: true)",
+    )
+    parser.add_argument(
         "--mode", choices=("auto", "embedded", "subprocess"), default="auto", help=argparse.SUPPRESS
     )
     return parser
 
 
 def main_compare(argv: Sequence[str] | None = None) -> int:
-    """``compare OP name=value... [--body JSON] [--spec S] [--mock | --base-url U] [--assistants]``.
+    """``compare OP name=value... [--body JSON] [--spec S] [--mock | --base-url U] [--assistants]
+    [--stream]``.
 
     Exit status: 0 identical, 1 different, 2 usage error (one line on stderr).
     """
@@ -458,6 +587,7 @@ def main_compare(argv: Sequence[str] | None = None) -> int:
             base_url=args.base_url,
             assistants=args.assistants,
             mode=args.mode,
+            stream=args.stream,
         )
     except (_UsageError, UsageError) as exc:
         print(f"compare: {exc}", file=sys.stderr)

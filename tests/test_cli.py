@@ -59,6 +59,25 @@ def test_call_prints_the_response_json(mock: MockServer) -> None:
     assert captured.target == "/v1/threads/thread_abc123/runs/run_abc123"
 
 
+def test_call_prints_each_event_of_a_stream(mock: MockServer) -> None:
+    result = cli(
+        "call",
+        "createRun",
+        "thread_id=t",
+        "--body",
+        '{"assistant_id": "asst_1", "stream": true}',
+        "--spec",
+        str(BUNDLED_SPEC),
+        "--base-url",
+        mock.base_url,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("thread.run.created: {") and lines[-1].startswith("thread.run.completed: {")
+    assert json.loads(lines[0].split(": ", 1)[1])["object"] == "thread.run"
+    assert "[DONE]" not in result.stdout
+
+
 def test_call_with_a_body_and_typed_params(mock: MockServer) -> None:
     result = cli(
         "call",

@@ -193,3 +193,94 @@ def test_a_header_difference_never_shows_the_key() -> None:
     shown = "\n".join(str(d) for d in differences)
     assert differences and "headers" in shown
     assert "sk-secret" not in shown and "Bearer ***" in shown
+
+
+# -- streamed calls ------------------------------------------------------------------------------
+
+STREAMED_CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+
+
+@pytest.mark.parametrize("mode", ["subprocess", "embedded"])
+def test_a_streamed_chat_completion_gives_both_the_same_bytes_and_events(openai_spec_path, mode: str) -> None:
+    if mode == "embedded":
+        from perl_compat.interpreter import available
+
+        status = available()
+        require(bool(status), f"libperl cannot be embedded here: {status.reason}")
+    comparison = same(
+        compare("createChatCompletion", {"body": STREAMED_CHAT}, spec=openai_spec_path, mode=mode)
+    )
+    perl, python = comparison.perl.streamed, comparison.python.streamed
+    assert perl is not None and python is not None  # streamed by default: the body asks for it
+    assert perl.body == python.body and len(perl.body) > 1000
+    assert perl.events == python.events and len(perl.events) == 11 and perl.done and python.done
+    assert comparison.perl.tx.res.body == b""  # Perl buffered nothing: its read handler had it all
+    assert "streamed: " in comparison.report() and "then [DONE]" in comparison.report()
+
+
+def test_a_streamed_run_of_the_bundled_spec_is_identical() -> None:
+    params = {"thread_id": "thread_1", "body": {"assistant_id": "asst_1", "stream": True}}
+    comparison = same(compare("createRun", params, spec=BUNDLED_SPEC, assistants=True, mode="subprocess"))
+    names = [kind for kind, _, _ in comparison.python.streamed.events]
+    assert names[0] == "thread.run.created" and names[-1] == "thread.run.completed"
+    assert comparison.perl.streamed.done
+
+
+def test_stream_can_be_switched_off_and_then_the_bodies_are_compared_as_usual(openai_spec_path) -> None:
+    comparison = same(
+        compare(
+            "createChatCompletion",
+            {"body": STREAMED_CHAT},
+            spec=openai_spec_path,
+            mode="subprocess",
+            stream=False,
+        )
+    )
+    assert comparison.perl.streamed is None and comparison.python.streamed is None
+    assert comparison.perl.tx.res.body.startswith(b"data: ")  # buffered, as any body
+
+
+def test_invalid_streamed_input_sends_nothing_on_either_side(openai_spec_path) -> None:
+    comparison = same(
+        compare(
+            "createChatCompletion",
+            {"body": {"stream": True}},
+            spec=openai_spec_path,
+            mode="subprocess",
+            stream=True,
+        )
+    )
+    assert comparison.perl.outcome == comparison.python.outcome == "local-400"
+
+
+def test_a_difference_in_the_streamed_events_is_reported() -> None:
+    from openapi_client_openai.message import Request, Response
+    from openapi_client_openai.streaming import Event
+    from openapi_client_openai.transaction import Transaction
+    from perl_compat.comparison import Side, Streamed, diff_sides
+
+    def side(events: list, done: bool) -> Side:
+        tx = Transaction(Request("POST", "http://x/v1/x"), Response(200, "OK"))
+        body = "".join(f"event: {e.type}\ndata: {e.data}\n\n" for e in events).encode()
+        return Side.of(tx, [], streamed=Streamed.of(body, events, done))
+
+    one = [Event(data="a"), Event(data="b")]
+    two = [Event(data="a"), Event("other", "b")]
+    fields = [d.field for d in diff_sides(side(one, True), side(two, True))]
+    assert fields == ["stream.body", "stream.events[1]"]
+    fields = [d.field for d in diff_sides(side(one, True), side(one[:1], False))]
+    assert fields == ["stream.body", "stream.events[1] (Perl has 2, Python 1)", "stream.done"]
+    assert diff_sides(side(one, True), side(list(one), True)) == []
+
+
+def test_command_streams_when_the_body_asks(capsys: pytest.CaptureFixture, openai_spec_path) -> None:
+    argv = [
+        "createChatCompletion",
+        "--body",
+        '{"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "stream": true}',
+    ]
+    assert main_compare([*argv, "--spec", str(openai_spec_path)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("streamed: ") == 2 and "verdict: identical" in out
+    assert main_compare([*argv, "--spec", str(openai_spec_path), "--no-stream"]) == 0
+    assert "streamed: " not in capsys.readouterr().out

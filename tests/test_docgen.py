@@ -634,6 +634,51 @@ def test_perl_usage_lines_compile(bundled_spec, typed_pages, tmp_path):
     assert result.returncode == 0, result.stderr.decode()
 
 
+def _declares_a_stream(spec, op) -> bool:
+    """Read straight off the document: does a success response offer text/event-stream?"""
+    for code, response in (op.definition.get("responses") or {}).items():
+        content = spec.resolve(response).get("content") or {}
+        if str(code).startswith("2") and any(str(t).startswith("text/event-stream") for t in content):
+            return True
+    return False
+
+
+def test_the_operations_that_stream_and_only_they_have_a_streaming_section(real_spec, bundled_spec):
+    for spec in (real_spec, bundled_spec):
+        pages = DocumentSet(spec)
+        streaming = [
+            op.operation_id for op in spec.operations.values() if pages.method(op).stream is not None
+        ]
+        declared = [op.operation_id for op in spec.operations.values() if _declares_a_stream(spec, op)]
+        assert streaming == declared and declared
+    chat = DocumentSet(real_spec).find("/chat/completions").text
+    section = chat[chat.index("\n   Streaming\n") :]
+    assert 'With "stream: true" in the request body' in section and '"data: [DONE]"' in section
+    assert "unsubscribe('read')->on(read => sub {" in section
+    assert "for event in client.stream('createChatCompletion', body={" in section
+    runs = docgen.documents(bundled_spec).find("/threads/{thread_id}/runs").text
+    assert '"thread.run.created"' in runs and '"done"' in runs
+    assert "Streaming" not in docgen.documents(bundled_spec).find("/threads/{thread_id}/runs/{run_id}").text
+
+
+def test_streaming_usage_compiles_in_both_languages(real_spec, bundled_spec, tmp_path):
+    perl = _tool("perl")
+    streams = [
+        m.stream
+        for spec in (real_spec, bundled_spec)
+        for m in (DocumentSet(spec).method(op) for op in spec.operations.values())
+        if m.stream is not None
+    ]
+    for stream in streams:
+        compile(stream.python_usage, "<stream usage>", "exec")
+        assert "stream" in _one_line(stream.python_usage)
+    script = "use strict; use warnings; use Mojo::JSON ();\nmy $client;\nsub never {\n"
+    script += "\n".join(stream.perl_usage for stream in streams) + "\n}\n1;\n"
+    (tmp_path / "stream.pl").write_text(script, encoding="utf-8")
+    result = _run([perl, "-c", str(tmp_path / "stream.pl")])
+    assert result.returncode == 0, result.stderr.decode()
+
+
 def test_methods_and_paths_keep_spec_order(typed_pages):
     text = typed_pages.find("things-thing_id").text
     assert text.index("POST /things/{thing_id}") < text.index("GET /things/{thing_id}")

@@ -2,7 +2,8 @@
 
 The section order is the Perl distribution's (NAME, DESCRIPTION, PATHS, per
 method ``METHOD /path``, Operation ID, Parameters, Request Body, Responses,
-SEE ALSO, COPYRIGHT AND LICENSE); what goes into each section is ours.
+SEE ALSO, COPYRIGHT AND LICENSE); what goes into each section is ours, and so
+is a method's Streaming section, after its Responses, when it can stream.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from . import schemas
 from .blocks import Code, Emph, Heading, Item, ItemList, Link, PageLink, Paragraph, Text, Verbatim
-from .model import PERL_NAMESPACE, Colophon, Field, IndexPage, Method, PathPage
+from .model import PERL_NAMESPACE, Colophon, Field, IndexPage, Method, PathPage, StreamDoc
 
 INDEX_HREF_FROM_PAGE = "../Path.md"
 
@@ -85,7 +86,57 @@ def method_blocks(method: Method) -> list:
                 inner.extend(_example(content.example, content.same_as, content.content_type))
                 items.append(Item(tuple(inner)))
             blocks.append(ItemList(tuple(items)))
+    if method.stream is not None:
+        blocks.extend(_streaming(method.stream))
     return blocks
+
+
+def _streaming(stream: StreamDoc) -> list:
+    """The method's streaming section: how to ask, which events come, and the loop both ways."""
+    asking: tuple = (Text("When the request asks for it"),)
+    if stream.asking:
+        shown = ", ".join(f"{name}: {json.dumps(value)}" for name, value in stream.asking.items())
+        asking = (Text("With "), Code(shown), Text(" in the request body"))
+    spans: list = [*asking, Text(", the answer is a stream of server-sent events ("), Code(stream.media_type)]
+    spans.append(Text(") instead, read as it arrives. "))
+    if stream.events:
+        spans.append(Text("Events: "))
+        for index, name in enumerate(stream.events):
+            spans += [Text(", " if index else ""), Code(name)]
+        spans.append(Text("."))
+    else:
+        what = f"a {stream.chunk_title} object" if stream.chunk_title else "a JSON object"
+        spans.append(Text(f"Each event is data only: {what}."))
+    if stream.terminator:
+        spans += [Text(" The stream ends with "), Code(f"data: {stream.terminator}"), Text(".")]
+    return [
+        Heading(3, (Text("Streaming"),)),
+        Paragraph(tuple(spans)),
+        Paragraph(
+            (
+                Text("Perl reads the body with the content's "),
+                Code("read"),
+                Text(" event (nothing is buffered once the default subscriber is gone):"),
+            )
+        ),
+        Verbatim(stream.perl_usage, "perl"),
+        Paragraph(
+            (
+                Text("Python iterates the events ("),
+                Code("event.type"),
+                Text(", "),
+                Code("event.data"),
+                Text(", "),
+                Code("event.json()"),
+                Text("; "),
+                Code("async for"),
+                Text(" works too); "),
+                Code("stream.tx"),
+                Text(" is the transaction:"),
+            )
+        ),
+        Verbatim(stream.python_usage, "python"),
+    ]
 
 
 def index_blocks(index: IndexPage) -> list:

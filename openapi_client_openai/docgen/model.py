@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..event_streams import event_stream, stream_fields
 from ..examples import build_example, media_example, request_example
 from ..operations import Operation
 from ..spec import BUNDLED_SPEC, Spec
 from . import schemas
 from .markdown_pod import markdown_blocks, markdown_inlines
-from .usage import CallSample, perl_call, python_call
+from .usage import CallSample, perl_call, perl_stream, python_call, python_stream
 
 PERL_NAMESPACE = "OpenAPI::Client::OpenAI::Path"
 PROJECT = "openapi-client-openai"
@@ -104,6 +105,20 @@ class Response:
 
 
 @dataclass(frozen=True)
+class StreamDoc:
+    """How a method streams: what asks for it, the events, and the call both ways."""
+
+    media_type: str
+    asking: dict  # the body fields that ask for the stream ({"stream": True})
+    events: tuple  # event names, in spec order; () for data-only chunks
+    chunk_title: str  # the chunks' schema title or name, for data-only streams
+    terminator: str  # "[DONE]" when the stream ends with a data-only [DONE], else ""
+    perl_usage: str
+    python_usage: str
+    example: Example | None  # the streaming call's body, checked against its schema
+
+
+@dataclass(frozen=True)
 class Method:
     verb: str
     path: str
@@ -118,10 +133,13 @@ class Method:
     request_body: RequestBody | None
     responses: tuple
     usage_examples: tuple
+    stream: StreamDoc | None = None
 
     def examples(self):
         """Every example value this method's docs show, with its schema."""
         yield from self.usage_examples
+        if self.stream is not None and self.stream.example is not None:
+            yield self.stream.example
         if self.request_body:
             for content in self.request_body.contents:
                 if content.example is not None:
@@ -243,6 +261,36 @@ def build_method(spec: Spec, op: Operation) -> Method:
         request_body=request_body,
         responses=_responses(spec, op),
         usage_examples=tuple(usage_examples),
+        stream=_stream(spec, op, sample, body_schema),
+    )
+
+
+def _stream(spec: Spec, op: Operation, sample: CallSample, body_schema: Any) -> StreamDoc | None:
+    """The streaming section's facts, when a success response declares an event stream."""
+    stream = event_stream(spec, op)
+    if stream is None:
+        return None
+    asking = stream_fields(spec, op)
+    body, example = sample.body, None
+    if isinstance(body, dict) and asking:
+        if sample.body_kind == "json":
+            body = {**body, **asking}
+            example = Example(f"{op.operation_id} streaming body", body, body_schema)
+        else:  # a form: the field as text
+            body = {**body, **{k: "true" if v is True else v for k, v in asking.items()}}
+    streaming = CallSample(sample.operation_id, sample.params, body, sample.body_kind)
+    node = spec.resolve(stream.schema) if isinstance(stream.schema, dict) else {}
+    ref = stream.schema.get("$ref") if isinstance(stream.schema, dict) else None
+    title = (node.get("title") if isinstance(node, dict) else None) or (ref or "").rsplit("/", 1)[-1]
+    return StreamDoc(
+        media_type=stream.media_type,
+        asking=asking,
+        events=tuple(stream.names),
+        chunk_title=str(title or ""),
+        terminator=stream.terminator or "",
+        perl_usage=perl_stream(streaming),
+        python_usage=python_stream(streaming),
+        example=example,
     )
 
 

@@ -60,20 +60,45 @@ def perl_call(sample: CallSample) -> str:
     )
 
 
-def python_call(sample: CallSample) -> str:
+def perl_stream(sample: CallSample) -> str:
+    """The call with its body streamed the Mojo way: a ``read`` handler set in ``after_build_tx``."""
+    return "\n".join(
+        (
+            "$client->on(after_build_tx => sub {",
+            "  my ($client, $tx) = @_;",
+            "  $tx->res->content->unsubscribe('read')->on(read => sub {",
+            "    my ($content, $bytes) = @_;",
+            "    print $bytes;    # server-sent events, as they arrive",
+            "  });",
+            "});",
+            "my $tx = " + perl_call(sample),
+        )
+    )
+
+
+def python_stream(sample: CallSample) -> str:
+    """The call as ``client.stream``'s loop."""
+    call = python_call(sample, stream=True)
+    return f"for event in {call}:\n    print(event.type, event.data)"
+
+
+def python_call(sample: CallSample, stream: bool = False) -> str:
     params = dict(sample.params)
     kwargs_ok = all(_python_name(name) for name in params) and "body" not in params
     extra = [(sample.body_kind, sample.body)] if sample.body_kind not in ("", "json") else []
-    if _python_name(sample.operation_id):
+    if stream:
+        head = "client.stream"
+        leading: list = [_Raw(repr(sample.operation_id))]
+    elif _python_name(sample.operation_id):
         head = f"client.{sample.operation_id}"
-        leading: list = []
+        leading = []
     else:
         head = "client.call"
         leading = [_Raw(repr(sample.operation_id))]
     if sample.body_kind == "json":
-        if kwargs_ok and not leading:
+        if kwargs_ok and (not leading or stream):
             args = [_PyArg(v, k) for k, v in params.items()] + [_PyArg(sample.body, "body")]
-            return _call(head, args, perl=False)
+            return _call(head, [*leading, *args], perl=False)
         params["body"] = sample.body
         return _call(head, [*leading, _PyArg(params)], perl=False)
     if extra:

@@ -12,7 +12,8 @@ size) fail with Mojo's words. The structure follows ``Mojo::Message::parse``,
 can be checked against its Perl line.
 
 The body goes out through the response content's ``read`` event (Mojo's), so a
-subscriber can stream it and the default one stores it.
+subscriber can stream it and the default one stores it; ``body`` is emitted when
+the headers are in, as Mojo emits it.
 """
 
 from __future__ import annotations

@@ -38,6 +38,14 @@ def new_session() -> Any:
 
 
 def send_through_session(session: Any, tx: Transaction, settings: Settings) -> Transaction:
+    for _ in exchange_through_session(session, tx, settings):
+        pass
+    return tx
+
+
+def exchange_through_session(session: Any, tx: Transaction, settings: Settings) -> Iterator[None]:
+    """Send ``tx`` through ``session``, a step after each piece of the body (streaming reads it
+    so); closing it early closes the response, and with it the connection."""
     import requests
     from requests.structures import CaseInsensitiveDict
 
@@ -45,14 +53,15 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
     where = target(req.url)
     if (where.scheme or "http") not in ("http", "https"):
         tx.fail(UNSUPPORTED.format(where.scheme))
-        return tx
+        return
     proxy = settings.proxy
     fix_headers(req, where, proxy)
     clock = _Clock(settings)
     due = clock.due_at_once()
     if due is not None:  # a negative timeout: Mojo's timer fires before anything is sent
         tx.fail(due)
-        return finish(tx)
+        finish(tx)
+        return
     prepared = requests.PreparedRequest()
     prepared.method = req.method.upper()
     prepared.url = _reachable(req.url)  # already escaped exactly as Mojo escapes it: never re-quoted
@@ -79,7 +88,8 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
         )
     except requests.exceptions.RequestException as exc:
         tx.fail(mojo_message(exc, clock))
-        return finish(tx)
+        finish(tx)
+        return
     try:
         raw = response.raw
         raw_headers = getattr(raw, "headers", None)
@@ -96,14 +106,17 @@ def send_through_session(session: Any, tx: Transaction, settings: Settings) -> T
                         break  # complete, or a limit reached: an endless body is not read on
                     if clock.request_over():
                         tx.fail("Request timeout")
-                        return finish(tx)
+                        finish(tx)
+                        return
+                    yield
         except Exception as exc:  # noqa: BLE001 (urllib3 and requests raise many kinds here)
             words = mojo_message(exc, clock)
             if words in TIMERS:
                 tx.fail(words)
-                return finish(tx)
+                finish(tx)
+                return
             # A close or a reset in the body: what came is kept, with no error, as in Mojo.
-        return feed.end()
+        feed.end()
     finally:
         response.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import sys
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..transaction import Transaction
@@ -53,6 +53,19 @@ def environ(tx: Transaction) -> dict[str, Any]:
 
 def send_to_app(app: Callable, tx: Transaction, settings: Settings) -> Transaction:
     """Call the app with the request and read its answer into ``tx.res``."""
+    for _ in exchange_with_app(app, tx, settings):
+        pass
+    return tx
+
+
+def exchange_with_app(app: Callable, tx: Transaction, settings: Settings) -> Iterator[None]:
+    """Call the app, a step after each piece of its answer (an app may stream).
+
+    An answer with neither Content-Length nor Transfer-Encoding is read as chunked,
+    so each piece arrives as the app yields it (the parser then records its length,
+    as for any chunked answer); one that has no body by definition (HEAD, 1xx, 204,
+    304) is read whole and given the Content-Length of what the app returned.
+    """
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -61,17 +74,40 @@ def send_to_app(app: Callable, tx: Transaction, settings: Settings) -> Transacti
 
     result = app(environ(tx), start_response)
     try:
-        pieces = [bytes(piece) for piece in result]
+        feed = None
+        held: list[bytes] = []
+        for piece in result:
+            if feed is None and not held:
+                feed = _streaming_feed(tx, settings, started)
+            if feed is None:
+                held.append(bytes(piece))
+                continue
+            feed.body(bytes(piece))
+            yield
+        if feed is None:
+            feed = _streaming_feed(tx, settings, started) if not held else None
+        if feed is None:  # no body by definition: as read before streaming existed
+            body = b"".join(held)
+            feed = Feed(tx, settings, *_status(started), [*started[1], ("Content-Length", str(len(body)))])
+            feed.body(body)
+        feed.end()
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    status, headers = started
-    code_text, _, reason = str(status).partition(" ")
-    headers = list(headers)
-    body = b"".join(pieces)
+
+
+def _status(started: list) -> tuple[int, str]:
+    code_text, _, reason = str(started[0]).partition(" ")
+    return int(code_text), reason
+
+
+def _streaming_feed(tx: Transaction, settings: Settings, started: list) -> Feed | None:
+    """The feed for the app's answer, or None when it must be read whole (see above)."""
+    code, reason = _status(started)
+    headers = list(started[1])
     if not any(k.lower() in ("content-length", "transfer-encoding") for k, _ in headers):
-        headers.append(("Content-Length", str(len(body))))
-    feed = Feed(tx, settings, int(code_text), reason, headers)
-    feed.body(body)
-    return feed.end()
+        if tx.req.method.upper() == "HEAD" or code < 200 or code in (204, 304):
+            return None
+        headers.append(("Transfer-Encoding", "chunked"))
+    return Feed(tx, settings, code, reason, headers)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openapi_client_openai.event_streams import event_stream
 from openapi_client_openai.operations import Operation
 from openapi_client_openai.spec import Spec, load_spec
 
@@ -73,6 +74,7 @@ class Case:
     content: dict = field(default_factory=dict)
     base_url: str = "plain"
     assistants: bool = False
+    stream: bool = False  # read the body as a stream on both sides (bytes and events compared)
 
     def materialised(self, files: dict[str, str]) -> tuple[dict, dict]:
         """Params and content with file marks replaced by real paths (fresh copies)."""
@@ -360,6 +362,18 @@ class Generator:
             full_content = {"file_upload": self.upload_fields(op, full=True)}
         yield case("valid/full", full, full_content)
 
+        # A streamed answer, where the spec declares one: asked for as the body can ask.
+        if event_stream(self.spec, op) is not None:
+            asking = self.stream_fields(op)
+            if body_kind == "json" and isinstance(body_min, dict) and asking:
+                yield case("stream/minimal", {**minimal, "body": {**body_min, **asking}}, stream=True)
+            elif body_kind == "multipart" and asking:
+                fields = {
+                    **content["file_upload"],
+                    **{k: "true" if v is True else v for k, v in asking.items()},
+                }
+                yield case("stream/minimal", minimal, {"file_upload": fields}, stream=True)
+
         # Client options: base URL spelling and the assistants header.
         variant = BASE_URLS[1 + index % 2]
         yield case(f"base-url/{variant}", minimal, content, base_url=variant)
@@ -595,6 +609,16 @@ class Generator:
     def branch_cases(self, family: str, schema: dict, base: dict, case: Any) -> Iterator[Case]:
         for b_index, branch in enumerate(self.schemas.branches(schema)[:4]):
             yield case(f"{family}/{b_index}", {**base, "body": self.schemas.example(branch, True)})
+
+    def stream_fields(self, op: Operation) -> dict:
+        """What asks for a stream in this body: ``stream: true``, or a field whose enum has ``sse``."""
+        properties = self.schemas.flat(self.body_schema(op)).get("properties") or {}
+        if "stream" in properties:
+            return {"stream": True}
+        for name, prop in properties.items():
+            if "sse" in (self.schemas.flat(prop).get("enum") or ()):
+                return {name: "sse"}
+        return {}
 
     def upload_fields(self, op: Operation, full: bool) -> dict:
         schema = self.schemas.flat(self.body_schema(op))

@@ -165,10 +165,12 @@ def explain(
     if param is not None and schema.get("type") == "array" and not isinstance(value, list):
         return ("OpenAPI form/explode serialisation: one value is a one-item array", RIGHT_PERL)
     numbers_for_strings = case.kind == "query-array" and case.id.endswith("/numbers")
+    form_stream = case.kind == "stream" and "file_upload" in case.content  # stream=true as form text
     if (
         case.kind in ("query-coerce", "body-coerce", "path-number")
         or "/coerce/" in case.id
         or numbers_for_strings
+        or form_stream
     ):
         return (
             "coercion: JSON::Validator's default (booleans,numbers,strings) accepts text for "

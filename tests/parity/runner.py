@@ -11,7 +11,7 @@ from typing import Any
 
 from openapi_client_openai.openai import OpenAI
 from perl_compat.bridge import PerlClient, SubprocessDriver
-from perl_compat.comparison import Difference, Side, captured, diff_sides
+from perl_compat.comparison import Difference, Side, Streamed, captured, diff_sides, python_stream
 from perl_compat.errors import PerlError
 
 from .cases import UPLOAD_FILES, Case
@@ -106,23 +106,32 @@ class Runner:
     def _perl_side(self, case: Case, params: dict, content: dict) -> tuple[Side, bool]:
         client = self.perl_client(case)
         self.server.clear()
+        streamed = None
         try:
-            tx = client.call(case.op, params, **content)
+            if case.stream:
+                read = client.stream(case.op, params, **content)
+                tx, streamed = read.tx, Streamed.of(read.body, read.events)
+            else:
+                tx = client.call(case.op, params, **content)
         except PerlError as exc:
             return Side.of(None, captured(self.server, None), exc), False
         after = (client.last_result or {}).get("params_after")
-        return Side.of(tx, captured(self.server, tx)), after is not None and after != params
+        side = Side.of(tx, captured(self.server, tx), streamed=streamed if tx.is_sent else None)
+        return side, after is not None and after != params
 
     def _python_side(self, case: Case, params: dict, content: dict) -> tuple[Side, Any]:
         client = self.python_client(case)
         snapshot = copy.deepcopy((params, content))
         self.server.clear()
         try:
-            tx = client.call(case.op, params, **content)
+            if case.stream:
+                tx, streamed = python_stream(client, case.op, params, content)
+            else:
+                tx, streamed = client.call(case.op, params, **content), None
         except Exception as exc:  # any failure is this side's outcome
             side = Side.of(None, captured(self.server, None), exc)
         else:
-            side = Side.of(tx, captured(self.server, tx))
+            side = Side.of(tx, captured(self.server, tx), streamed=streamed if tx.is_sent else None)
         changed = None if (params, content) == snapshot else {"params": params, "content": content}
         return side, changed
 

@@ -14,7 +14,6 @@ from openapi_client_openai import Client, OpenAI
 from openapi_client_openai.mock import MockServer
 
 from ..conftest import BUNDLED_SPEC
-from .conftest import PENDING
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!"}]}
 
@@ -138,7 +137,6 @@ def test_ua_post_p_then_catch(openai_mock: MockServer, closed_url: str) -> None:
     assert done == [200] and failed == ["Connection refused"]
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING}: streaming, the content's read event")
 def test_streaming_read_event(openai: OpenAI) -> None:
     """Perl: ``$tx->res->content->unsubscribe('read')->on(read => sub { $body .= $_[1] })``.
 

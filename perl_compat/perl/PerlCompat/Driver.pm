@@ -142,8 +142,8 @@ sub free_client {
   return delete $CLIENTS{$args->{client} // ''} ? Mojo::JSON::true : Mojo::JSON::false;
 }
 
-# call({client, op, params, content}) -> {req, res, error, sent, params_after}
-#                                      or {died => $message}
+# call({client, op, params, content, read?}) -> {req, res, error, sent, params_after, read?}
+#                                             or {died => $message}
 #
 # content holds the content generators by name (json, form, multipart,
 # file_upload, ...); "body_b64" is the raw body ("body" generator) as base64, so
@@ -151,6 +151,12 @@ sub free_client {
 # Mojo::IOLoop until it is called back: either way the transaction is complete (or
 # failed) when it returns. elapsed is the call's wall-clock time in seconds;
 # res->text is reported too (the body decoded with its declared charset).
+#
+# With read => 1 the body is streamed the Mojo way, as a Perl program streams it:
+# in after_build_tx, $tx->res->content->unsubscribe('read')->on(read => sub {...}).
+# Nothing is buffered then (res's body is empty); "read" holds every piece the
+# handler got, in order (base64), and when the first non-empty one came
+# (Time::HiRes::time, for latency figures).
 sub call {
   my ($args) = @_;
   my $state = $CLIENTS{$args->{client} // ''} or return {died => "PerlCompat::Driver: no client " . ($args->{client} // "given") . "\n"};
@@ -158,6 +164,22 @@ sub call {
   my $params  = $args->{params} // {};
   my %content = %{$args->{content} // {}};
   $content{body} = MIME::Base64::decode_base64(delete $content{body_b64}) if exists $content{body_b64};
+
+  my ($reader, @pieces, $first_at);
+  if ($args->{read}) {
+    $reader = $client->on(
+      after_build_tx => sub {
+        my ($c, $tx) = @_;
+        $tx->res->content->unsubscribe('read')->on(
+          read => sub {
+            my ($content, $bytes) = @_;
+            $first_at //= Time::HiRes::time() if length $bytes;
+            push @pieces, $bytes;
+          }
+        );
+      }
+    );
+  }
 
   local %ENV = %ENV;
   _apply_env($state->{env});
@@ -174,8 +196,10 @@ sub call {
     }
     1;
   };
+  my $error   = $@;
   my $elapsed = Time::HiRes::tv_interval($started);
-  return {died => _text($@), elapsed => $elapsed} unless $ok;
+  $client->unsubscribe(after_build_tx => $reader) if $reader;
+  return {died => _text($error), elapsed => $elapsed} unless $ok;
 
   my $sent = defined $state->{started} && $state->{started} == Scalar::Util::refaddr($tx);
   return {
@@ -200,6 +224,7 @@ sub call {
     # OpenAPI::Client coerces the caller's params in place; this is what the
     # caller's hash holds afterwards (Python deliberately leaves its copy alone).
     params_after => $params,
+    $reader ? (read => {pieces_b64 => [map { MIME::Base64::encode_base64($_, '') } @pieces], first_at => $first_at}) : (),
   };
 }
 
