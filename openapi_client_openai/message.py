@@ -424,10 +424,14 @@ def _decode_json(body: bytes, content_type: str | None) -> Any:
     if not body or (content_type or "").lower().startswith("multipart/"):
         return None
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError):
         return None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # Perl's decoder refuses NaN and Infinity too
+
+
+# One decoder for every body (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)

@@ -232,6 +232,7 @@ class UserAgent(EventEmitter):
         set_(self, "_app", app)
         set_(self, "_blocking", BlockingEngine())
         set_(self, "_nonblocking", None)
+        set_(self, "_settings", None)
         for name, value in attributes.items():
             setattr(self, name, value)
 
@@ -240,6 +241,7 @@ class UserAgent(EventEmitter):
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name in self._ATTRIBUTES:
             object.__setattr__(self, name, value)
+            object.__setattr__(self, "_settings", None)  # made again for the next request
             return
         raise AttributeError(
             f"Mojo::UserAgent has no attribute {name!r}; it has: {', '.join(sorted(self._ATTRIBUTES))}"
@@ -322,24 +324,34 @@ class UserAgent(EventEmitter):
     # -- one request's settings ----------------------------------------------------------------
 
     def settings(self, tx: Transaction) -> Settings:
-        where = target(tx.req.url)
-        insecure, ca, cert, key = bool(self.insecure), self.ca, self.cert, self.key
+        """This request's settings: the agent's, kept until an attribute changes, plus its proxy."""
+        base = self._settings
+        if base is None:
+            insecure, ca, cert, key = bool(self.insecure), self.ca, self.cert, self.key
 
-        def tls() -> Any:
-            from .transport import tls as tls_module
+            def tls() -> Any:
+                from .transport import tls as tls_module
 
-            return tls_module.context(insecure, ca, cert, key)
+                return tls_module.context(insecure, ca, cert, key)
 
-        return Settings(
-            connect_timeout=self._connect_timeout,
-            inactivity_timeout=timer_seconds(self._inactivity_timeout),
-            request_timeout=timer_seconds(self._request_timeout),
-            limits=Limits.from_environment(self._max_response_size),
-            proxy=self.proxy.for_target(where.scheme or "http", where.host),
-            tls=tls,
-            max_connections=self._max_connections,
-            key=(insecure, ca, cert, key),
-        )
+            base = Settings(
+                connect_timeout=self._connect_timeout,
+                inactivity_timeout=timer_seconds(self._inactivity_timeout),
+                request_timeout=timer_seconds(self._request_timeout),
+                limits=Limits.from_environment(self._max_response_size),
+                proxy=None,
+                tls=tls,
+                max_connections=self._max_connections,
+                key=(insecure, ca, cert, key),
+            )
+            object.__setattr__(self, "_settings", base)
+        proxy = self.proxy
+        if proxy.http or proxy.https or "MOJO_PROXY" in os.environ:
+            where = target(tx.req.url)
+            chosen = proxy.for_target(where.scheme or "http", where.host)
+            if chosen is not None:
+                return base._replace(proxy=chosen)
+        return base
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -357,8 +369,7 @@ class UserAgent(EventEmitter):
     def start_p(self, tx: Transaction) -> Promise:
         """A promise of the finished ``tx``; rejected with a :class:`TransportError` when no
         response came (Perl rejects with the message; the error compares equal to it)."""
-        done = self._start_nb(tx)
-        return done.then(_settle_like_perl)
+        return self._start_nb(tx, like_perl=True)
 
     def _require_origin(self, tx: Transaction) -> None:
         """A relative URL goes to ``app=``; with no app, say so rather than guess a host.
@@ -374,14 +385,16 @@ class UserAgent(EventEmitter):
                 "(is base_url missing its http://? a relative URL needs app=)"
             )
 
-    def _start_nb(self, tx: Transaction) -> Promise:
-        """Start ``tx`` on this thread's loop; the promise resolves with it whatever happened."""
+    def _start_nb(self, tx: Transaction, like_perl: bool = False) -> Promise:
+        """Start ``tx`` on this thread's loop; the promise resolves with it whatever happened,
+        or (``like_perl``) rejects when no response came, as Mojo's ``start_p`` does."""
         self._require_origin(tx)
         self.emit("start", tx)
         loop = ioloop.current()
         promise = Promise(loop=loop)
+        settle = promise.resolve if not like_perl else lambda done: _settle_like_perl(done, promise)
         if self._app is not None:
-            loop.post(lambda: promise.resolve(self._send_blocking(tx)))
+            loop.post(lambda: settle(self._send_blocking(tx)))
             return promise
         settings = self.settings(tx)
         engine = self._engine()
@@ -393,10 +406,9 @@ class UserAgent(EventEmitter):
                 await engine.send(tx, settings)
                 self._cookies_in(tx)
                 if self._max_redirects and _redirect(tx, 0, self._max_redirects) is not None:
-                    follow = await _follow_async(self, tx)
-                    promise.resolve(follow)
+                    settle(await _follow_async(self, tx))
                 else:
-                    promise.resolve(tx)
+                    settle(tx)
             except BaseException as exc:  # noqa: BLE001 (a bad header, say: the promise carries it)
                 promise.reject(exc)
             finally:
@@ -530,12 +542,13 @@ class UserAgent(EventEmitter):
         collect(self.cookie_jar, tx)
 
 
-def _settle_like_perl(tx: Transaction) -> Transaction:
+def _settle_like_perl(tx: Transaction, promise: Promise) -> None:
     """Mojo::UserAgent::Transactor::promisify: reject only when no response came."""
     error = tx.res.error
     if error is not None and not error.get("code"):
-        raise TransportError(error["message"])
-    return tx
+        promise.reject(TransportError(error["message"]))
+    else:
+        promise.resolve(tx)
 
 
 def _redirect(tx: Transaction, count: int, limit: int) -> Transaction | None:

@@ -19,18 +19,25 @@ import errno
 import os
 import select
 import socket
-import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator
 
 from .. import ioloop
 from ..transaction import Transaction
-from . import tls
 from .finish import UNSUPPORTED, finish, keep_alive
 from .parser import ResponseParser
 from .settings import Settings, timer_seconds
 from .wire import Proxy, Target, connect_head, head_bytes, target
+
+
+def _ssl_waits() -> tuple[type[BaseException], ...]:
+    """TLS's "try again" errors, when TLS is in use at all: ``ssl`` (5 MiB) is imported for
+    https only, so a plain-http program never loads it."""
+    ssl = sys.modules.get("ssl")
+    return (ssl.SSLWantReadError, ssl.SSLWantWriteError) if ssl is not None else ()
+
 
 READ_SIZE = 131072  # what Mojo::IOLoop::Stream reads at a time
 WRITE_SIZE = 131072
@@ -162,7 +169,7 @@ class BlockingEngine:
                 try:
                     sock.settimeout(wait)
                     data = sock.recv(READ_SIZE)
-                except (socket.timeout, ssl.SSLWantReadError):
+                except (socket.timeout, *_ssl_waits()):
                     raise Failure(name) from None
                 except ConnectionResetError:
                     data = b""  # Mojo treats a reset as the close it is
@@ -234,7 +241,7 @@ def _send_all(sock: socket.socket, data: bytes, clock: Clock) -> None:
         try:
             sock.settimeout(wait)
             sent = sock.send(view[:WRITE_SIZE])
-        except (socket.timeout, ssl.SSLWantWriteError):
+        except (socket.timeout, *_ssl_waits()):
             raise Failure(name) from None
         except OSError:
             return
@@ -327,6 +334,10 @@ def _tunnel(sock: socket.socket, where: Target, proxy: Proxy, settings: Settings
 
 
 def _handshake(sock: socket.socket, host: str, settings: Settings, clock: Clock) -> socket.socket:
+    import ssl
+
+    from . import tls
+
     context = settings.tls()
     hostname = host if context.check_hostname else None
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import UserAgentError
 from ..message import Headers, Response
@@ -36,8 +36,7 @@ _LEADING_NUMBER = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Mojo's parser limits, read from its environment variables as Mojo reads them."""
 
     max_message_size: int  # 0: none

@@ -8,8 +8,7 @@ request, never one in flight, on either path.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .parser import Limits
 from .wire import Proxy
@@ -25,8 +24,7 @@ def timer_seconds(value: float) -> float | None:
     return max(value, 0.0)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The user agent's settings for one request, as seconds and sizes (None: no limit)."""
 
     connect_timeout: float  # Mojo's connect timer: 0 means its default of 10 s

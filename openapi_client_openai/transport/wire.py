@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import HeaderError
 from ..message import Request
@@ -23,8 +23,7 @@ from ..url import URL
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where one request goes: the origin, the request-target, and the proxy if any."""
 
     scheme: str  # as written in the URL, lower-cased ("" when the URL has none)
@@ -41,8 +40,7 @@ class Target:
         return f"{self.scheme}:{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class Proxy:
+class Proxy(NamedTuple):
     """A proxy to go through (Mojo::UserAgent::Proxy's choice for one request)."""
 
     scheme: str
