@@ -11,8 +11,8 @@ import difflib
 import textwrap
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable
 
 from ..operations import Operation
 from ..spec import Spec
