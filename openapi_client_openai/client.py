@@ -499,14 +499,24 @@ def _generated_class(base: type[Client], spec: Spec) -> type:
     return cls
 
 
-def _generate(base: type[Client], spec: Spec) -> type:
-    """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
+def method_names(spec: Spec) -> dict[str, tuple[str, bool]]:
+    """Every name an operation answers to: name -> (operationId, promise form?), first one wins.
+
+    The operationId, its snake_case alias and the ``_p`` form of each, as
+    OpenAPI::Client::OpenAI makes them (the stubs generator lists the same names).
+    """
     names: dict[str, tuple[str, bool]] = {}
     for op_id, operation in spec.operations.items():
         for name in (op_id, operation.snake_name):
             for promised in (False, True):
                 method_name = f"{name}_p" if promised else name
                 names.setdefault(method_name, (op_id, promised))
+    return names
+
+
+def _generate(base: type[Client], spec: Spec) -> type:
+    """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
+    names = method_names(spec)
     namespace: dict[str, Any] = {
         name: _OperationMethod(name, op_id, promised)
         for name, (op_id, promised) in names.items()
