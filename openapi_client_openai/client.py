@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from . import ioloop
-from .errors import NoSuchOperation
+from .errors import ArgumentError, NoSuchOperation
 from .events import EventEmitter
 from .operations import Operation
 from .promise import Promise
@@ -37,7 +37,6 @@ from .transaction import Transaction
 from .useragent import UserAgent
 from .validation import DEFAULT_COERCE, OperationValidator
 
-NO_SUCH_OPERATION = NoSuchOperation.PERL_MESSAGE
 # Set by perl_compat's compare-run, record and replay (and read for nothing else): every
 # client the program makes sends to that local server instead, whatever base_url it was
 # given, so a program is tested unmodified. Perl's side is PerlCompat::Redirect.
@@ -89,7 +88,7 @@ class Client(EventEmitter):
             app = options.pop("app", app)
             coerce = options.pop("coerce", coerce)
             if options:
-                raise TypeError(f"unknown attributes: {', '.join(sorted(options))}")
+                raise ArgumentError(f"unknown attributes: {', '.join(sorted(options))}")
         super().__init__()
         self._ua = _user_agent(ua, app, type(self).generators)
         if connect_timeout is not None:
@@ -113,7 +112,7 @@ class Client(EventEmitter):
     @classmethod
     def _load_spec(cls, spec: SpecSource | Spec) -> Spec:
         if spec is None:
-            raise TypeError("Client needs a spec: a path, a URL or a mapping (OpenAI() finds one itself)")
+            raise ArgumentError("Client needs a spec: a path, a URL or a mapping (OpenAI() finds one itself)")
         return load_spec(spec)
 
     @classmethod
@@ -198,10 +197,11 @@ class Client(EventEmitter):
         return (self._call_p if promised else self._call)(op_id, args, kwargs)
 
     def call_p(self, operation_id: str, *args: Any, **kwargs: Any) -> Promise:
-        """``$client->call_p(...)``: a promise; rejected with Perl's message for unknown names."""
+        """``$client->call_p(...)``: a promise; for unknown names rejected with NoSuchOperation,
+        which equals the string Perl rejects with."""
         target = type(self)._method_names.get(f"{operation_id}_p")
         if target is None:
-            return Promise.rejected(NO_SUCH_OPERATION)
+            return Promise.rejected(self._no_such_operation(operation_id))
         return self._call_p(target[0], args, kwargs)
 
     def _call(self, op_id: str, args: tuple, kwargs: dict) -> Any:
@@ -327,7 +327,7 @@ def split_arguments(
     """
     if args:
         if len(args) > 1 or not (args[0] is None or isinstance(args[0], Mapping)):
-            raise TypeError(
+            raise ArgumentError(
                 f"{name}() takes one params dict, then content keywords (and a trailing callback)"
             )
         return dict(args[0] or {}), dict(kwargs)

@@ -26,7 +26,9 @@ from asyncio import events as _events
 from collections.abc import Callable
 from typing import Any
 
-from .errors import OpenAPIClientError
+from .errors import LoopError, PromiseTimeout
+
+__all__ = ["IOLoop", "Loop", "LoopError", "current", "generation"]
 
 _get_running_loop = _events._get_running_loop  # C-level and cheap: no exception when none
 
@@ -54,10 +56,6 @@ def _tag(aio: asyncio.AbstractEventLoop, loop: Loop) -> None:
         setattr(aio, _TAG, loop)
     except AttributeError:  # a loop type without attributes (uvloop): wrapped anew each time
         pass
-
-
-class LoopError(OpenAPIClientError, RuntimeError):
-    """A wait that cannot work where it was asked for (it would block its own loop)."""
 
 
 class Loop:
@@ -206,7 +204,7 @@ class Loop:
                         return
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise TimeoutError("the promise did not settle in time")
+                        raise PromiseTimeout("the promise did not settle in time")
                     self._changed.wait(0.05 if remaining is None else min(remaining, 0.05))
             finally:
                 self._cross_waiters -= 1
@@ -222,7 +220,7 @@ class Loop:
                     ready.popleft()()  # a callback, outside asyncio: it may wait() itself
                     continue
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError("the promise did not settle in time")
+                    raise PromiseTimeout("the promise did not settle in time")
                 self._sleep(done, deadline)
         finally:
             self._depth -= 1

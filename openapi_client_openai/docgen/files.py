@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
+from ..errors import ArgumentError
 from .pages import EXTENSIONS, FORMATS, DocumentSet
 
 SUBDIR = Path("OpenAPI", "Client", "OpenAI")
@@ -20,7 +21,7 @@ def check_formats(formats) -> tuple:
     chosen = tuple(f.strip() for f in formats.split(",")) if isinstance(formats, str) else tuple(formats)
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown format(s) {', '.join(map(repr, unknown)) or '(none)'}; choose from {', '.join(FORMATS)}"
         )
     return chosen

@@ -34,7 +34,7 @@ from typing import Any
 
 from .. import spec_refs
 from ..client import class_suffix, method_names
-from ..errors import SpecError
+from ..errors import ArgumentError, SpecError
 from ..openai import OpenAI
 from ..operations import Operation
 from ..schemas import guess_type
@@ -80,7 +80,7 @@ def write_stubs(
 ) -> StubFiles:
     """Write ``MODULE.py`` and ``MODULE.pyi`` for a spec under ``out_dir``; SpecError for a bad spec."""
     if module is not None and (not module.isidentifier() or keyword.iskeyword(module)):
-        raise ValueError(f"--module: {module!r} is not a Python module name")
+        raise ArgumentError(f"--module: {module!r} is not a Python module name")
     spec = spec_source if isinstance(spec_source, Spec) else load_spec(spec_source)
     module = module or module_name(spec)
     directory = Path(out_dir)
