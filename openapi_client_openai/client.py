@@ -22,7 +22,7 @@ import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self, cast
 
 from . import ioloop
 from .errors import ArgumentError, NoSuchOperation
@@ -63,9 +63,9 @@ class Client(EventEmitter):
     _compiled: ClassVar[_Compiled]
     _spec: Spec
 
-    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
+    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Self:
         loaded = cls._load_spec(spec)
-        client: Client = super().__new__(_generated_class(cls, loaded))
+        client = cast(Self, super().__new__(_generated_class(cls, loaded)))  # a subclass of cls
         client._spec = loaded  # per client: two files of the same content are two sources
         return client
 
@@ -116,7 +116,7 @@ class Client(EventEmitter):
         return load_spec(spec)
 
     @classmethod
-    def new(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
+    def new(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Self:
         """Perl's spelling of the constructor."""
         return cls(spec, *args, **attrs)
 
