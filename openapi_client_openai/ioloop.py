@@ -33,7 +33,7 @@ __all__ = ["IOLoop", "Loop", "LoopError", "current", "generation"]
 _get_running_loop = _events._get_running_loop  # C-level and cheap: no exception when none
 
 _generation = 0  # bumped in a forked child; a loop from an older generation is the parent's
-_graveyard: list[Loop] = []  # a child's inherited loops: never used, never closed
+_graveyard: list[object] = []  # a child's inherited loops and sockets: never used, never closed
 _local = threading.local()
 _TAG = "_openapi_client_openai_loop"  # our Loop, kept on its asyncio loop (no global map to leak)
 
