@@ -91,7 +91,7 @@ def test_the_tests_import_the_installed_package() -> None:
             assert where.is_relative_to(editable), f"{name} from {where}, not the editable {editable}"
         else:
             assert where in installed, f"{name} was imported from {where}, not from the installed files"
-            assert not where.is_relative_to(REPO), f"{name} was imported from the source tree: {where}"
+            assert not where.is_relative_to(REPO / name), f"{name} was imported from the source tree: {where}"
 
 
 def test_a_child_started_in_the_checkout_imports_the_installed_package_too() -> None:
