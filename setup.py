@@ -47,8 +47,8 @@ setup(
     ],
     extras_require={
         "test": [
-            "pytest>=8.1.0",  # importlib mode with tests/ subpackages' relative imports
-            "hypothesis>=6.0.0",
+            "pytest>=8.2.0",  # importlib mode imports tests/ subpackages (8.1 does not)
+            "hypothesis>=6.85.0",  # st.characters(exclude_categories=...)
             "jsonschema>=4.18.0",
             "mypy>=1.11.0",  # tests/test_stubs.py type-checks programs against generated stubs
             "packaging>=22.0",  # tests/test_packaging.py reads requirements and versions
