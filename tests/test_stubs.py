@@ -291,3 +291,85 @@ def test_bad_input_is_one_line_and_a_status(tmp_path: Path, capsys: pytest.Captu
     assert "'no-dash' is not a Python module name" in errors[1]
     assert "cannot create directory" in errors[2]
     assert sorted(p.name for p in (tmp_path / "f" / "x").iterdir()) == ["openapi.py", "openapi.pyi"]
+
+
+AWKWARD_SPEC = """
+openapi: 3.0.0
+info: {title: awkward, version: "1"}
+servers: [{url: "http://localhost/v1"}]
+paths:
+  /keys/{self}:
+    post:
+      operationId: admin-api-keys-create
+      parameters:
+        - {name: self, in: path, required: true, schema: {type: string}}
+        - {name: from, in: query, schema: {type: integer}}
+        - {name: "include[]", in: query, schema: {type: array, items: {type: string, enum: [a, b]}}}
+        - {name: params, in: query, schema: {type: boolean}}
+        - {name: json, in: query, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [class]
+              properties:
+                class: {type: string, nullable: true}
+                "x-y": {$ref: "#/components/schemas/Node"}
+                counts: {type: object, additionalProperties: {type: integer}}
+                ratio: {enum: [1.5, 2.5]}
+                brand: {$ref: "#/components/schemas/OpenAI"}
+      responses: {"200": {description: ok}}
+  /other:
+    get:
+      operationId: call
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Node:
+      type: object
+      properties:
+        children: {type: array, items: {$ref: "#/components/schemas/Node"}}
+        kind: {$ref: "#/components/schemas/Kind"}
+    Kind:
+      oneOf:
+        - {type: string, enum: [x, "y'z"]}
+        - {type: "null"}
+    OpenAI: {type: string}
+"""
+
+AWKWARD_PROGRAM = """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, assert_type
+
+import openapi_client_openai as oco
+from awkward import OpenAI
+
+if TYPE_CHECKING:
+    from awkward import AdminApiKeysCreateBody, Node
+
+client = OpenAI("awkward.yaml")
+# Names Python cannot take as keywords go in Perl's params dict; the others are keywords too.
+tx = client.admin_api_keys_create({"self": "k", "from": 1, "include[]": ["a"], "body": {"class": None}})
+assert_type(tx, oco.Transaction)
+tree: Node = {"children": [{"children": [], "kind": "y'z"}], "kind": None}
+body: AdminApiKeysCreateBody = {"class": "c", "x-y": tree, "counts": {"n": 1}, "ratio": 2.5, "brand": "b"}
+assert_type(client.admin_api_keys_create_p(params=True, json="j", body=body), oco.Promise)
+client.call("call")
+"""
+
+
+def test_awkward_names_and_schemas_give_stubs_mypy_accepts(tmp_path: Path) -> None:
+    (tmp_path / "awkward.yaml").write_text(AWKWARD_SPEC, encoding="utf-8")
+    assert main(["stubs", "--spec", str(tmp_path / "awkward.yaml"), "--out", str(tmp_path)]) == 0
+    stub = (tmp_path / "awkward.pyi").read_text(encoding="utf-8")
+    members = _operations_class(tmp_path / "awkward.pyi").body
+    names = {node.name for node in members if isinstance(node, ast.FunctionDef)}
+    # kebab-case: the snake alias only; 'call' and 'call_p' are the client's own methods
+    assert names == {"__getattr__", "admin_api_keys_create", "admin_api_keys_create_p"}
+    assert "Kind: _t.TypeAlias = _t.Literal['x', \"y'z\"] | None" in stub
+    assert "OpenAI2: _t.TypeAlias = str" in stub  # a schema named like the stub's own class
+    (tmp_path / "use.py").write_text(AWKWARD_PROGRAM, encoding="utf-8")
+    assert _mypy(tmp_path, "use.py", "awkward.pyi", strict=True) == []

@@ -109,10 +109,14 @@ def render_stub(spec: Spec) -> str:
     """The ``.pyi`` text for a spec."""
     types = _Types(spec)
     methods: list[str] = []
-    table = method_names(spec)
+    by_operation: dict[str, list[tuple[str, bool]]] = {}
+    for name, (op_id, promised) in method_names(spec).items():
+        if name.isidentifier() and not keyword.iskeyword(name) and not hasattr(OpenAI, name):
+            by_operation.setdefault(op_id, []).append((name, promised))
     for op_id, operation in spec.operations.items():
-        names = [(name, promised) for name, (owner, promised) in table.items() if owner == op_id]
-        methods.extend(_Methods(types, operation, names).render())
+        names = by_operation.get(op_id)
+        if names:  # none when the client's own methods have every name: call() reaches it
+            methods.append(_Methods(types, operation, names).render())
     header = (
         f"# Types for the {len(spec.operations)} operations of {_comment_text(spec.source)},\n"
         "# written by `openapi-client-openai stubs` (see openapi_client_openai/docgen/stubs.py).\n"
@@ -323,11 +327,7 @@ class _Methods:
     def __init__(self, types: _Types, operation: Operation, names: list[tuple[str, bool]]) -> None:
         self.types = types
         self.operation = operation
-        self.names = [
-            (name, promised)
-            for name, promised in names
-            if name.isidentifier() and not keyword.iskeyword(name) and not hasattr(OpenAI, name)
-        ]
+        self.names = names
         title = _camel(operation.operation_id)
         self.params = [p for p in operation.parameters if isinstance(p.get("name"), str)]
         self.declared = {p["name"] for p in self.params}
@@ -395,9 +395,7 @@ class _Methods:
             written.append("body: str | bytes = ...")  # in the params-dict form, 'body' is raw bytes
         return written
 
-    def render(self) -> list[str]:
-        if not self.names:
-            return []
+    def render(self) -> str:
         keywords = self.keyword_params()
         content = self.generators(raw_body=True)
         doc = self.docstring()
@@ -423,7 +421,7 @@ class _Methods:
             for arguments, result, text in forms:
                 body = f'\n        """{text}"""\n' if text else " ...\n"
                 lines.append(f"    @_t.overload\n    def {name}({arguments}) -> {result}:{body}")
-        return ["\n" + "".join(lines)]
+        return "\n" + "".join(lines)
 
     def docstring(self) -> str:
         operation = self.operation
