@@ -20,23 +20,42 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
-    python_requires=">=3.9",
+    # What CI tests (.ci/run: the machine's Python 3.11); 3.9 and 3.10 are past their end of life.
+    python_requires=">=3.11",
     packages=find_packages(include=["openapi_client_openai*", "perl_compat*", "OpenAPI*"]),
     package_data={
-        "openapi_client_openai": ["data/*.yaml"],
-        "perl_compat": ["perl/*.pl", "perl/*/*.pm", "perl/*/*/*.pm"],
+        "openapi_client_openai": ["data/*.yaml", "py.typed"],
+        "perl_compat": ["perl/*.pl", "perl/**/*.pm", "py.typed"],
+        "OpenAPI": ["py.typed"],
     },
+    zip_safe=False,  # the Perl side reads perl_compat/perl/ from disk
+    # Floors found by running the suite on them: tox -e mindeps pins each one (and
+    # tests/test_packaging.py checks that it pins exactly these).
     install_requires=[
-        "requests>=2.25",
-        "PyYAML>=5.4",
+        # Only the requests.Session path (transport/session.py) uses it, through its public API.
+        "requests>=2.25.0",
+        # 6.0.4: older releases' libyaml has no nesting limit and a spec nested 100,000 deep
+        # kills the process (tests/test_bad_specs.py) instead of raising SpecError.
+        "PyYAML>=6.0.4",
         # A faster YAML parser for cold starts (spec_yaml.py); PyYAML parses whatever it
         # cannot or where it is missing. 0.15.2 is the version its identity tests ran on.
         'rapidyaml>=0.15.2; platform_python_implementation == "CPython"',
-        "markdown-it-py>=2.0",
-        "cffi>=1.15",
+        # 2.1.0: 2.0 pins attrs<22, which cannot be installed beside jsonschema (attrs>=22.2).
+        "markdown-it-py>=2.1.0",
+        # 1.15.1: the first release with wheels for Python 3.11.
+        "cffi>=1.15.1",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "jsonschema>=4.18", "responses>=0.23", "requests-mock>=1.11"],
+        "test": [
+            "pytest>=8.2.0",  # importlib mode imports tests/ subpackages (8.1 does not)
+            "hypothesis>=6.85.0",  # st.characters(exclude_categories=...)
+            "jsonschema>=4.18.0",
+            "mypy>=1.11.0",  # tests/test_stubs.py type-checks programs against generated stubs
+            "packaging>=22.0",  # tests/test_packaging.py reads requirements and versions
+            "setuptools>=64.0.0",  # tests/test_packaging.py builds the sdist
+            "responses>=0.23.0",  # tests/test_useragent.py: a mocking library sees blocking calls
+            "requests-mock>=1.11.0",  # the same, for requests-mock
+        ],
     },
     entry_points={
         "console_scripts": ["openapi-client-openai=openapi_client_openai.cli:main"],
@@ -53,6 +72,9 @@ setup(
     },
     classifiers=[
         "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.11",
+        "Typing :: Typed",
         "Programming Language :: Perl",
         "Topic :: Software Development :: Libraries",
     ],

@@ -625,7 +625,7 @@ def main() -> None:
 
     meta = {
         "command": " ".join(["python", "bench/peers.py", *sys.argv[1:]]),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git_commit(args.ref),
         "rounds": args.rounds,
         "calls": args.calls,

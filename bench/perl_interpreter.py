@@ -12,8 +12,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # Run as a script from a checkout: make the repository importable without installing.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from .client import Client
 from .errors import (
+    ArgumentError,
     EncodeError,
+    HeaderError,
+    LoopError,
     MissingAPIKey,
     NoSuchOperation,
+    NoSuchPage,
     OpenAPIClientError,
     PromiseRejected,
+    PromiseTimeout,
     SpecError,
     TransportError,
+    UnknownContent,
+    UploadError,
     UserAgentError,
 )
 from .headers import Headers
@@ -32,21 +39,28 @@ __version__ = "0.1.0"
 
 __all__ = [
     "URL",
+    "ArgumentError",
     "Client",
     "EncodeError",
+    "HeaderError",
     "Headers",
     "IOLoop",
+    "LoopError",
     "MissingAPIKey",
     "NoSuchOperation",
+    "NoSuchPage",
     "OpenAI",
     "OpenAPIClientError",
     "Promise",
     "PromiseRejected",
+    "PromiseTimeout",
     "Request",
     "Response",
     "SpecError",
     "Transaction",
     "TransportError",
+    "UnknownContent",
+    "UploadError",
     "UserAgent",
     "UserAgentError",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,spec,compare,port,...} ...``.
+"""The command line: ``python -m openapi_client_openai {call,mock,demo,docs,stubs,spec,port,...} ...``.
 
 User errors are one line on stderr and a non-zero exit, never a traceback.
 The side-by-side commands (``compare``, ``compare-run``, ``record``, ``replay``) and
@@ -78,11 +78,8 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
-def _plugins() -> list:
-    try:
-        return list(metadata.entry_points(group="openapi_client_openai.commands"))
-    except TypeError:  # Python 3.9's entry_points() takes no arguments
-        return list(metadata.entry_points().get("openapi_client_openai.commands", []))
+def _plugins() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group="openapi_client_openai.commands"))
 
 
 def plugin(name: str) -> Callable | None:
@@ -140,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", required=True)
     docs.add_argument("--format", default="pod,text,md", help="comma-separated: pod,text,md")
     docs.set_defaults(run=run_docs)
+
+    stubs = commands.add_parser(
+        "stubs", help="write type stubs of a spec: a typed, documented method per operation"
+    )
+    stubs.add_argument("--spec", help="spec path or URL (default: discovery, as OpenAI() does)")
+    stubs.add_argument("--out", required=True, help="directory for MODULE.py and MODULE.pyi")
+    stubs.add_argument("--module", help="module name (default: the spec file's name)")
+    stubs.set_defaults(run=run_stubs)
 
     spec = commands.add_parser(
         "spec", help="get OpenAI's whole spec (fetch), or see which spec is used (info)"
@@ -247,6 +252,17 @@ def run_docs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         raise UsageError(f"--format takes {', '.join(FORMATS)}; got {options.format!r}") from None
     written = write_docs(options.spec, options.out, formats)
     out.write(f"wrote {len(written)} files under {options.out}\n")
+    return 0
+
+
+def run_stubs(options: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from .docgen.stubs import write_stubs
+
+    written = write_stubs(options.spec, options.out, options.module)
+    out.write(
+        f"wrote {written.stub} and {written.runtime}: {written.operations} operations; "
+        f"use `from {written.module} import OpenAI`\n"
+    )
     return 0
 
 

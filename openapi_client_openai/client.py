@@ -22,10 +22,10 @@ import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from . import ioloop
-from .errors import NoSuchOperation
+from .errors import ArgumentError, NoSuchOperation
 from .events import EventEmitter
 from .operations import Operation
 from .promise import Promise
@@ -67,9 +67,9 @@ class Client(EventEmitter):
     _compiled: ClassVar[_Compiled]
     _spec: Spec
 
-    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
+    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Self:
         loaded = cls._load_spec(spec)
-        client: Client = super().__new__(_generated_class(cls, loaded))
+        client = cast(Self, super().__new__(_generated_class(cls, loaded)))  # a subclass of cls
         client._spec = loaded  # per client: two files of the same content are two sources
         return client
 
@@ -92,7 +92,7 @@ class Client(EventEmitter):
             app = options.pop("app", app)
             coerce = options.pop("coerce", coerce)
             if options:
-                raise TypeError(f"unknown attributes: {', '.join(sorted(options))}")
+                raise ArgumentError(f"unknown attributes: {', '.join(sorted(options))}")
         super().__init__()
         self._ua = _user_agent(ua, app, type(self).generators)
         if connect_timeout is not None:
@@ -116,11 +116,11 @@ class Client(EventEmitter):
     @classmethod
     def _load_spec(cls, spec: SpecSource | Spec) -> Spec:
         if spec is None:
-            raise TypeError("Client needs a spec: a path, a URL or a mapping (OpenAI() finds one itself)")
+            raise ArgumentError("Client needs a spec: a path, a URL or a mapping (OpenAI() finds one itself)")
         return load_spec(spec)
 
     @classmethod
-    def new(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Client:
+    def new(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Self:
         """Perl's spelling of the constructor."""
         return cls(spec, *args, **attrs)
 
@@ -201,10 +201,11 @@ class Client(EventEmitter):
         return (self._call_p if promised else self._call)(op_id, args, kwargs)
 
     def call_p(self, operation_id: str, *args: Any, **kwargs: Any) -> Promise:
-        """``$client->call_p(...)``: a promise; rejected with Perl's message for unknown names."""
+        """``$client->call_p(...)``: a promise; for unknown names rejected with NoSuchOperation,
+        which equals the string Perl rejects with."""
         target = type(self)._method_names.get(f"{operation_id}_p")
         if target is None:
-            return Promise.rejected(NO_SUCH_OPERATION)
+            return Promise.rejected(self._no_such_operation(operation_id))
         return self._call_p(target[0], args, kwargs)
 
     def stream(self, operation_id: str, *args: Any, **kwargs: Any) -> Stream:
@@ -352,7 +353,7 @@ def split_arguments(
     """
     if args:
         if len(args) > 1 or not (args[0] is None or isinstance(args[0], Mapping)):
-            raise TypeError(
+            raise ArgumentError(
                 f"{name}() takes one params dict, then content keywords (and a trailing callback)"
             )
         return dict(args[0] or {}), dict(kwargs)
@@ -524,14 +525,24 @@ def _generated_class(base: type[Client], spec: Spec) -> type:
     return cls
 
 
-def _generate(base: type[Client], spec: Spec) -> type:
-    """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
+def method_names(spec: Spec) -> dict[str, tuple[str, bool]]:
+    """Every name an operation answers to: name -> (operationId, promise form?), first one wins.
+
+    The operationId, its snake_case alias and the ``_p`` form of each, as
+    OpenAPI::Client::OpenAI makes them (the stubs generator lists the same names).
+    """
     names: dict[str, tuple[str, bool]] = {}
     for op_id, operation in spec.operations.items():
         for name in (op_id, operation.snake_name):
             for promised in (False, True):
                 method_name = f"{name}_p" if promised else name
                 names.setdefault(method_name, (op_id, promised))
+    return names
+
+
+def _generate(base: type[Client], spec: Spec) -> type:
+    """Perl's ``_generate_class``: a subclass of ``base`` with the spec's operations."""
+    names = method_names(spec)
     namespace: dict[str, Any] = {
         name: _OperationMethod(name, op_id, promised)
         for name, (op_id, promised) in names.items()

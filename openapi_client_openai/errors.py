@@ -2,12 +2,19 @@
 
     OpenAPIClientError
     ├── SpecError          the spec cannot be read, parsed or resolved (names file and place)
-    ├── NoSuchOperation    an operation the spec lacks; also an AttributeError (``call``:
-    │                      Perl's "[OpenAPI::Client] No such operationId")
+    ├── NoSuchOperation    an operation the spec lacks; also an AttributeError. ``call``
+    │                      raises it and ``call_p`` rejects with it, as Perl's
+    │                      "[OpenAPI::Client] No such operationId", to which it is equal
     ├── MissingAPIKey      OPENAI_API_KEY is unset (Perl croaks with the same message)
     ├── TransportError     no response (or a broken one): tx.result raises it (Perl croaks), and
     │                      a promise of a call rejects with it; equal to Perl's string
     ├── PromiseRejected    wait()/await on a promise rejected with a value that is not an exception
+    ├── PromiseTimeout     wait(timeout) ran out before the promise settled; also a TimeoutError
+    ├── LoopError          a wait that would block its own loop (ioloop.py); also a RuntimeError
+    ├── ArgumentError      arguments a call cannot take (an unknown client attribute, a second
+    │                      params dict, not a promise, an unknown docs format); also a
+    │                      TypeError and a ValueError
+    ├── NoSuchPage         docgen.get of a page the docs do not have; also a LookupError
     ├── UserAgentError     a user agent setting Mojo would refuse; also a ValueError
     ├── EncodeError        a value that cannot go on the wire (cycle, unknown type); also a TypeError
     ├── UnknownContent     a content keyword with no generator, or content of the wrong shape;
@@ -17,6 +24,12 @@
 
 Invalid *input* is not an exception: like Perl, it gives an unsent transaction whose
 response is a local 400 (see transaction.py).
+
+Outside the tree, on purpose: Python's own contracts, which callers catch by their
+Python names. KeyError from a mapping's ``[]`` (Headers), AttributeError for an
+attribute that is not there (other than an operation: NoSuchOperation), dataclasses'
+FrozenInstanceError on writing to an Operation, and OSError from the file system where
+docs or stubs are written.
 """
 
 from __future__ import annotations
@@ -40,10 +53,13 @@ class NoSuchOperation(OpenAPIClientError, AttributeError):
     """An operation the spec in use does not have.
 
     ``call`` raises it with Perl's exact message (``str(exc)`` is ``PERL_MESSAGE``,
-    as ``$client->call`` croaks); attribute access (``client.createChatCompletion``)
-    with one that names the operation, the spec file, its operation count and the
-    commands that get OpenAI's whole API. Either way ``operation_id``, ``source``,
-    ``operation_count``, ``hint`` and ``perl_message`` are there to read.
+    as ``$client->call`` croaks) and ``call_p`` rejects with it (Perl rejects with that
+    string); attribute access (``client.createChatCompletion``) raises one whose message
+    names the operation, the spec file, its operation count and the commands that get
+    OpenAI's whole API. Either way ``operation_id``, ``source``, ``operation_count``,
+    ``hint`` and ``perl_message`` are there to read, and the error compares equal to
+    Perl's string, so a ported ``if ($err eq '[OpenAPI::Client] No such operationId')``
+    keeps working (as :class:`TransportError` does).
     """
 
     PERL_MESSAGE = "[OpenAPI::Client] No such operationId"
@@ -77,6 +93,16 @@ class NoSuchOperation(OpenAPIClientError, AttributeError):
     @property
     def hint(self) -> str:
         return self.HINT
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.perl_message == other
+        if isinstance(other, NoSuchOperation):
+            return (self.operation_id, self.source) == (other.operation_id, other.source)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.perl_message)
 
 
 class MissingAPIKey(OpenAPIClientError):
@@ -125,6 +151,22 @@ class PromiseRejected(OpenAPIClientError):
     def __init__(self, reason: object) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class PromiseTimeout(OpenAPIClientError, TimeoutError):
+    """``wait(timeout)`` ran out first; the promise is still pending and may settle later."""
+
+
+class LoopError(OpenAPIClientError, RuntimeError):
+    """A wait that cannot work where it was asked for (it would block its own loop)."""
+
+
+class ArgumentError(OpenAPIClientError, TypeError, ValueError):
+    """Arguments a call cannot take; a TypeError or a ValueError, as Python would call them."""
+
+
+class NoSuchPage(OpenAPIClientError, LookupError):
+    """A docs page the spec's docs do not have; the message suggests close names."""
 
 
 class UserAgentError(OpenAPIClientError, ValueError):

@@ -25,7 +25,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import OpenAPIClientError
+from .errors import LoopError, PromiseTimeout
+
+__all__ = ["IOLoop", "Loop", "LoopError", "current", "generation"]
 
 if TYPE_CHECKING:  # asyncio is imported with the first loop: a blocking program never pays for it
     import asyncio
@@ -38,7 +40,7 @@ def _get_running_loop() -> Any:
 
 
 _generation = 0  # bumped in a forked child; a loop from an older generation is the parent's
-_graveyard: list[Loop] = []  # a child's inherited loops: never used, never closed
+_graveyard: list[object] = []  # a child's inherited loops and sockets: never used, never closed
 _local = threading.local()
 _TAG = "_openapi_client_openai_loop"  # our Loop, kept on its asyncio loop (no global map to leak)
 
@@ -61,10 +63,6 @@ def _tag(aio: asyncio.AbstractEventLoop, loop: Loop) -> None:
         setattr(aio, _TAG, loop)
     except AttributeError:  # a loop type without attributes (uvloop): wrapped anew each time
         pass
-
-
-class LoopError(OpenAPIClientError, RuntimeError):
-    """A wait that cannot work where it was asked for (it would block its own loop)."""
 
 
 class Loop:
@@ -215,7 +213,7 @@ class Loop:
                         return
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise TimeoutError("the promise did not settle in time")
+                        raise PromiseTimeout("the promise did not settle in time")
                     self._changed.wait(0.05 if remaining is None else min(remaining, 0.05))
             finally:
                 self._cross_waiters -= 1
@@ -231,7 +229,7 @@ class Loop:
                     ready.popleft()()  # a callback, outside asyncio: it may wait() itself
                     continue
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError("the promise did not settle in time")
+                    raise PromiseTimeout("the promise did not settle in time")
                 self._sleep(done, deadline)
         finally:
             self._depth -= 1

@@ -63,6 +63,7 @@ _PLACEHOLDER = re.compile(r"%(\d)\b")
 
 def render(details: list[Any]) -> str:
     """The message JSON::Validator::Error builds from ``details`` (arguments already text)."""
+    template: str | None
     if details and details[0] == "format":
         template = "%3"
     elif len(details) == 3 and details[1] == "type":

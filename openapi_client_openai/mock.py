@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from .event_streams import asks_for_stream, event_stream
 from .examples import is_json, response_example, success_status
@@ -110,7 +110,7 @@ class _Route:
 
 
 # Answers a request instead of the spec's example (a cassette, a forwarder); None: the example.
-Responder = Callable[[CapturedRequest], Optional[Reply]]
+Responder = Callable[[CapturedRequest], Reply | None]
 
 
 def _segment(template: str) -> Any:
@@ -180,6 +180,9 @@ class MockServer:
     ``stream_delay`` seconds apart, so timeouts and Ctrl-C can be tried on them.
     """
 
+    host: str
+    port: int
+
     def __init__(
         self,
         spec: SpecSource | Spec = None,
@@ -215,7 +218,7 @@ class MockServer:
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
         self._server = _HTTPServer((host, port), _Handler, self)
-        self.host, self.port = self._server.server_address[:2]
+        self.host, self.port = self._server.server_address[:2]  # type: ignore[assignment]  # str for AF_INET*
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown}:{self.port}"
         self.base_url = self.url + self._base_path
@@ -424,7 +427,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks DNS for a name (getfqdn), which can stall; we need none.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = self.server_address[:2]  # type: ignore[assignment]
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self
 
 from .client import Client
 from .errors import MissingAPIKey, UnknownContent
@@ -36,8 +36,10 @@ class OpenAI(Client):
     """Perl's ``OpenAPI::Client::OpenAI->new($spec, %attrs)``; the spec is optional."""
 
     generators = MappingProxyType({**Client.generators, "file_upload": file_upload})
+    _api_key: str
+    _request_headers: list[tuple[str, str]]
 
-    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> OpenAI:
+    def __new__(cls, spec: SpecSource | Spec = None, *args: Any, **attrs: Any) -> Self:
         key = _api_key()
         if not key:
             raise MissingAPIKey()  # checked before the spec is read, as in Perl

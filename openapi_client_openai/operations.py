@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -27,33 +28,27 @@ def snake_case(operation_id: str) -> str:
     return _UNDERSCORES.sub("_", _WORD_START.sub(r"\1_\2", name)).lower()
 
 
+@dataclass(frozen=True, repr=False)
 class Operation:
     """One operation: where it lives in the spec and what it declares, resolved lazily.
 
-    Read-only once made; the details are computed on first use and kept.
+    Frozen; equal (and hashed) by operationId, method and path. The details are
+    computed on first use and kept (``cached_property`` writes to the instance's
+    ``__dict__``, which a frozen dataclass allows).
     """
 
-    def __init__(self, operation_id: str, method: str, path: str, spec: Spec, snake_name: str = "") -> None:
-        fields = self.__dict__
-        fields["operation_id"] = operation_id
-        fields["method"] = method  # lower case, as in the spec
-        fields["path"] = path
-        fields["spec"] = spec
-        fields["snake_name"] = snake_name or snake_case(operation_id)
+    operation_id: str
+    method: str  # lower case, as in the spec
+    path: str
+    spec: Spec = field(compare=False)
+    snake_name: str = field(default="", compare=False)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Operation is read-only: cannot set {name!r}")
+    def __post_init__(self) -> None:
+        if not self.snake_name:
+            object.__setattr__(self, "snake_name", snake_case(self.operation_id))
 
     def __repr__(self) -> str:
         return f"Operation({self.operation_id!r}, {self.method.upper()} {self.path})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Operation):
-            return NotImplemented
-        return (self.operation_id, self.method, self.path) == (other.operation_id, other.method, other.path)
-
-    def __hash__(self) -> int:
-        return hash((self.operation_id, self.method, self.path))
 
     @property
     def place(self) -> str:
@@ -146,6 +141,7 @@ class OperationTable(Mapping[str, Operation]):
 
     def __init__(self, spec: Spec, entries: list | None = None) -> None:
         self._by_id: dict[str, Operation] = {}
+        self.aliases: dict[str, str] = {}  # snake_case alias -> operationId
         if entries is not None:  # from the cached index of a spec already checked
             for op_id, method, path, snake_name in entries:
                 self._by_id[op_id] = Operation(op_id, method, path, spec, snake_name)
@@ -178,7 +174,6 @@ class OperationTable(Mapping[str, Operation]):
                     )
                 operation = self._by_id[op_id] = Operation(op_id, method, path, spec)
                 _check_shape(operation)
-        self.aliases: dict[str, str] = {}
         for op_id, op in self._by_id.items():
             alias = op.snake_name
             other = self.aliases.get(alias)

@@ -89,10 +89,10 @@ def numify(text: str) -> int | float:
     if match.group(1) is None and match.group(2) is None:
         number = int(literal)
         return number if IV_MIN <= number <= UV_MAX else float(number) + 0.0
-    number = float(literal) + 0.0
-    if match.group(2) is not None and number.is_integer() and IV_MIN <= number <= UV_MAX:
-        return int(number)
-    return number
+    real = float(literal) + 0.0
+    if match.group(2) is not None and real.is_integer() and IV_MIN <= real <= UV_MAX:
+        return int(real)
+    return real
 
 
 def perlify(value: Any, path: str = "") -> Any:

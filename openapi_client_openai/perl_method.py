@@ -61,7 +61,7 @@ class BoundPerlMethod(Generic[Result]):
 
     @property
     def __wrapped__(self) -> Callable[..., Result]:
-        return self.__func__.__get__(self.__self__)  # type: ignore[attr-defined,no-any-return]
+        return self.__func__.__get__(self.__self__)
 
     def _misuse(self, what: str) -> TypeError:
         owner = type(self.__self__).__name__

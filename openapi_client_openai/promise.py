@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from . import ioloop
-from .errors import PromiseRejected
+from .errors import ArgumentError, PromiseRejected
 
 __all__ = ["Promise", "PromiseRejected"]
 
@@ -350,7 +350,7 @@ def _promises(args: tuple) -> list[Promise]:
         items = list(args)
     for item in items:
         if not isinstance(item, Promise):
-            raise TypeError(f"expected promises, got {type(item).__name__}")
+            raise ArgumentError(f"expected promises, got {type(item).__name__}")
     return items
 
 

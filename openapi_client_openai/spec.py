@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any
 
 from . import spec_refs
 from .errors import SpecError
@@ -25,7 +25,7 @@ from .spec_yaml import parse
 
 __all__ = ["BUNDLED_SPEC", "Spec", "SpecSource", "load_spec"]
 
-SpecSource = Union[str, os.PathLike, Mapping[str, Any], None]
+SpecSource = str | os.PathLike | Mapping[str, Any] | None
 
 
 class Spec:

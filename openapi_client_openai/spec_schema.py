@@ -13,7 +13,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import spec_refs
 from .perl_method import perl_method
+from .pointer import join, unescape
 from .spec import Spec
 from .url import URL
 
@@ -95,7 +97,7 @@ class SpecSchema:
                 else:
                     children = [(node, "")]
                 return [self._get(list(tokens), child, [*path, key], callback) for child, key in children]
-            token = str(token).replace("~1", "/").replace("~0", "~")
+            token = unescape(str(token))
             path.append(token)
             if isinstance(node, dict):
                 if token not in node:
@@ -113,25 +115,16 @@ class SpecSchema:
         return node
 
     def _follow(self, node: Any, tokens: list[str | None]) -> Any:
-        """JSON::Validator's follow_ref: ``$ref`` resolved, its siblings laid over the target."""
+        """JSON::Validator's follow_ref: ``$ref`` resolved, its siblings laid over the target
+        (spec_refs' READ rule), link by link."""
         if tokens and tokens[0] == "$ref":
             return node
         seen: set[str] = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"]:
-            ref = node["$ref"]
+        while (ref := spec_refs.ref_of(node, spec_refs.READ)) is not None:
             if ref in seen:  # Perl would loop here for ever; a cycle ends where it closes
                 break
             seen.add(ref)
-            target = self._spec.pointer(ref)
-            if isinstance(target, dict):
-                merged = {**target, **node}
-                if isinstance(target.get("$ref"), str) and target["$ref"]:
-                    merged["$ref"] = target["$ref"]
-                else:
-                    del merged["$ref"]
-                node = merged
-            else:
-                node = target
+            node = spec_refs.step(self._spec, node, spec_refs.READ)
         return node
 
     @perl_method
@@ -184,4 +177,4 @@ def _perl_split(text: str) -> list[str]:
 
 def _error_path(path: list[str]) -> str:
     """JSON::Validator::Error's path for a list of keys."""
-    return "/" + "/".join(key.replace("~", "~0").replace("/", "~1") for key in path) if path else "/"
+    return join(path) or "/"

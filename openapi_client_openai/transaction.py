@@ -9,7 +9,7 @@ from .message import Headers, Request, Response
 from .perl_data import encode_json
 
 
-class TxError(dict):
+class TxError(dict[str, Any]):
     """``tx.error``: a dict whose missing keys read as None, as a Perl hash's do.
 
     ``$tx->error->{code}`` is undef for a transport error; ``tx.error['code']`` is
@@ -104,5 +104,6 @@ class Transaction:
         return self.res.finished
 
     def __repr__(self) -> str:
-        status: Any = self.res.code if self.res.code is not None else (self.error or {}).get("message")
+        error = self.error
+        status: Any = self.res.code if self.res.code is not None else error and error.get("message")
         return f"<Transaction {self.req.method.upper()} {self.req.url} -> {status}>"

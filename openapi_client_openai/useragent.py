@@ -209,6 +209,19 @@ class UserAgent(EventEmitter):
             "transactor",
         }
     )
+    # Set in __init__ with object.__setattr__ (this class's __setattr__ guards Mojo's names):
+    insecure: bool
+    ca: str | None
+    cert: str | None
+    key: str | None
+    proxy: Proxy
+    transactor: Transactor
+    cookie_jar: Any  # an http.cookiejar.CookieJar once a response sets a cookie
+    _session: Any  # a requests.Session, made when first needed
+    _session_exposed: bool
+    _app: Callable | None
+    _blocking: BlockingEngine
+    _nonblocking: Any  # the asyncio engine, made on the first non-blocking call
 
     def __init__(self, session: Any = None, app: Callable | None = None, **attributes: Any) -> None:
         super().__init__()

@@ -107,7 +107,9 @@ class OperationValidator:
         self.parameters = [_Parameter(param, schemas) for param in operation.parameters]
         body = operation.request_body
         self.body_required = body is not None and truthy(body.get("required"))
-        content = body.get("content") if body is not None and isinstance(body.get("content"), dict) else {}
+        content: dict[str, Any] = {}
+        if body is not None and isinstance(body.get("content"), dict):
+            content = body["content"]
         accepts = sorted(content)
         self.content_type = accepts[0] if accepts else None
         media = content.get(self.content_type) if self.content_type else None
@@ -139,9 +141,8 @@ class OperationValidator:
 
 def parameter_style(param: dict) -> str:
     """The style JSON::Validator assumes when the spec gives none."""
-    return param.get("style") or {"cookie": "form", "header": "simple", "path": "simple"}.get(
-        param.get("in"), "form"
-    )
+    defaults = {"cookie": "form", "header": "simple", "path": "simple"}
+    return param.get("style") or defaults.get(str(param.get("in")), "form")
 
 
 def getter_key(param: dict) -> str:

@@ -27,7 +27,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cffi
 
@@ -221,7 +221,7 @@ class Libperl:
     signals: SignalActions
 
     def string(self, pointer: Any, length: int) -> bytes:
-        return self.ffi.unpack(pointer, length)
+        return cast(bytes, self.ffi.unpack(pointer, length))  # a char* unpacks to bytes
 
 
 _loaded: Libperl | None = None
@@ -245,7 +245,7 @@ def _load(build: PerlBuild) -> Libperl:
     # RTLD_GLOBAL: XS modules (.so files loaded later by DynaLoader) are not linked
     # against libperl on Debian and resolve Perl_xs_handshake & co. from the global
     # namespace; without it they fail with "undefined symbol: Perl_xs_handshake".
-    flags = ffi.RTLD_NOW | ffi.RTLD_GLOBAL
+    flags = os.RTLD_NOW | os.RTLD_GLOBAL  # the platform's dlopen flags, which cffi passes on
     try:
         lib = ffi.dlopen(build.libperl, flags)
     except OSError as exc:

@@ -29,10 +29,10 @@ import select
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from openapi_client_openai.client import split_arguments
 from openapi_client_openai.message import Headers, Request, Response

@@ -252,7 +252,8 @@ def _summary(side: Side) -> Any:
     if side.outcome == "local-400":
         return {"local-400": side.errors()}
     assert side.tx is not None
-    return f"{side.outcome} ({side.tx.res.code or (side.tx.error or {}).get('message')})"
+    error = side.tx.error
+    return f"{side.outcome} ({side.tx.res.code or (error and error.get('message'))})"
 
 
 def _field(name: str, perl: Any, python: Any) -> list[Difference]:

@@ -30,6 +30,7 @@ from typing import Any, TextIO
 from openapi_client_openai.cli import DEMO_KEY
 from openapi_client_openai.client import BASE_URL_OVERRIDE
 from openapi_client_openai.mock import CapturedRequest, MockServer
+from openapi_client_openai.pointer import escape
 
 from .comparison import Difference, Wire, diff_requests, shown
 from .environment import perl_settings
@@ -380,7 +381,7 @@ def _json_or_absent(body: bytes) -> Any:
 def _json_differences(left: Any, right: Any, pointer: str) -> Iterator[tuple[str, Any, Any]]:
     if isinstance(left, dict) and isinstance(right, dict):
         for key in sorted(set(left) | set(right)):
-            place = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            place = f"{pointer}/{escape(key)}"
             yield from _json_differences(left.get(key, ABSENT), right.get(key, ABSENT), place)
     elif isinstance(left, list) and isinstance(right, list):
         for index in range(max(len(left), len(right))):

@@ -6,6 +6,7 @@ the parity promise cannot be tested without them.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,11 +14,20 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent  # the checkout or the unpacked sdist: tests, data, examples
 SHARED = REPO.parent / "shared"
 OPENAI_SPEC = SHARED / "openapi" / "openai-openapi.yaml"
 JV_CACHE = SHARED / "perl-peer" / "jvcache"
-BUNDLED_SPEC = REPO / "openapi_client_openai" / "data" / "openapi.yaml"
+
+
+def installed_package(name: str) -> Path:
+    """Where the package under test is installed, found without importing it (tests import that one)."""
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.submodule_search_locations, f"{name} is not installed"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+BUNDLED_SPEC = installed_package("openapi_client_openai") / "data" / "openapi.yaml"
 TEST_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
 
 

@@ -22,12 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import require
+from .conftest import BUNDLED_SPEC, JV_CACHE, SHARED, require
 
-REPO = Path(__file__).resolve().parents[1]
-SPEC_PATH = REPO / "openapi_client_openai" / "data" / "openapi.yaml"
-SHARED = REPO.parent / "shared"
-JV_CACHE = SHARED / "perl-peer" / "jvcache"
+SPEC_PATH = BUNDLED_SPEC  # the installed copy
 META_SCHEMA_PATH = JV_CACHE / "33912dbbde6e1d936140f1c82b283d01"
 REAL_SPEC_PATH = SHARED / "openapi" / "openai-openapi.yaml"
 SPEC_URI = "urn:openapi-client-openai:bundled-spec"

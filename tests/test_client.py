@@ -98,9 +98,9 @@ def test_call_and_call_p_for_unknown_names(client: OpenAI) -> None:
     with pytest.raises(NoSuchOperation, match=r"^\[OpenAPI::Client\] No such operationId$"):
         client.call("noSuchThing", {})
     promise = client.call_p("noSuchThing", {})
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(NoSuchOperation) as caught:
         promise.wait(5)
-    assert str(caught.value) == "[OpenAPI::Client] No such operationId"
+    assert caught.value == "[OpenAPI::Client] No such operationId"
 
 
 def test_both_argument_forms_send_the_same_request(client: OpenAI, mock: MockServer) -> None:

@@ -71,7 +71,7 @@ def _stand_in_perl(tmp_path: Path, **config: str) -> str:
 
 def _run_python(code: str, **env: str) -> dict:
     """Run ``code`` in a fresh Python; it prints one JSON document on its last line."""
-    environment = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    environment = {**os.environ, **env}
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,

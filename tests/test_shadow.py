@@ -16,7 +16,7 @@ from openapi_client_openai.mock import MockServer
 from perl_compat import shadow
 from perl_compat.shadow_calls import Mismatch
 
-from .conftest import BUNDLED_SPEC, REPO, TEST_KEY
+from .conftest import BUNDLED_SPEC, TEST_KEY
 
 RUN = {"thread_id": "thread_abc123", "run_id": "run_abc123"}
 WAIT = 30
@@ -189,7 +189,7 @@ def test_without_perl_the_call_still_works_and_the_shadow_says_why_once(tmp_path
         print(codes, client.perl_shadow.stats.sampled, client.perl_shadow.disabled is not None)
         """
     )
-    env = {**os.environ, "PATH": str(tmp_path), "OPENAI_API_KEY": TEST_KEY, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PATH": str(tmp_path), "OPENAI_API_KEY": TEST_KEY}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == "[200, 200, 200] 1 True"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 # -- inline spans --------------------------------------------------------------
 
@@ -53,7 +52,7 @@ class PageLink:
     href: str
 
 
-Inline = Union[Text, Code, Emph, Strong, Link, PageLink]
+Inline = Text | Code | Emph | Strong | Link | PageLink
 
 # -- blocks --------------------------------------------------------------------
 
@@ -95,7 +94,7 @@ class Indented:
     blocks: tuple
 
 
-Block = Union[Heading, Paragraph, Verbatim, ItemList, Indented]
+Block = Heading | Paragraph | Verbatim | ItemList | Indented
 
 # -- text hygiene --------------------------------------------------------------
 

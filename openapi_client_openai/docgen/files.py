@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
+from ..errors import ArgumentError
 from .pages import EXTENSIONS, FORMATS, DocumentSet
 
 SUBDIR = Path("OpenAPI", "Client", "OpenAI")
@@ -20,7 +21,7 @@ def check_formats(formats) -> tuple:
     chosen = tuple(f.strip() for f in formats.split(",")) if isinstance(formats, str) else tuple(formats)
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown format(s) {', '.join(map(repr, unknown)) or '(none)'}; choose from {', '.join(FORMATS)}"
         )
     return chosen
@@ -30,25 +31,25 @@ def write_set(documents: DocumentSet, out_dir: os.PathLike, formats) -> list:
     formats = check_formats(formats)
     base = Path(out_dir) / SUBDIR
     pages_dir = base / "Path"
-    _mkdir(pages_dir)
+    make_dir(pages_dir)
     written = []
     for document in documents:
         target_dir = base if document.path is None else pages_dir
         for fmt in formats:
             target = target_dir / f"{document.short_name}{EXTENSIONS[fmt]}"
-            _write_atomically(target, document.render(fmt))
+            write_atomically(target, document.render(fmt))
             written.append(target)
     return written
 
 
-def _mkdir(directory: Path) -> None:
+def make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot create docs directory: {exc.strerror}", str(directory)) from None
+        raise OSError(exc.errno, f"cannot create directory: {exc.strerror}", str(directory)) from None
 
 
-def _write_atomically(target: Path, text: str) -> None:
+def write_atomically(target: Path, text: str) -> None:
     data = text.encode("utf-8")
     try:
         if target.is_file() and target.read_bytes() == data:

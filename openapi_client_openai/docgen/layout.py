@@ -51,7 +51,7 @@ def method_blocks(method: Method) -> list:
         blocks.append(Paragraph(method.summary))
     blocks.extend(method.description)
     blocks.append(Heading(3, (Text("Operation ID"),)))
-    alias = ()
+    alias: tuple[Text | Code, ...] = ()
     if method.snake_name != method.operation_id:
         alias = (Text(" (also "), Code(method.snake_name), Text(")"))
     blocks.append(Paragraph((Code(method.operation_id), *alias)))

@@ -187,8 +187,13 @@ class IndexPage:
 
 
 def colophon(spec: Spec) -> Colophon:
-    info = spec.data.get("info") if isinstance(spec.data.get("info"), dict) else {}
+    info = _info(spec)
     return Colophon(str(info.get("title") or "OpenAPI"), str(info.get("version") or ""), source_label(spec))
+
+
+def _info(spec: Spec) -> dict[str, Any]:
+    found = spec.data.get("info")
+    return found if isinstance(found, dict) else {}
 
 
 def source_label(spec: Spec) -> str:
@@ -211,7 +216,7 @@ def source_label(spec: Spec) -> str:
 
 
 def build_index(spec: Spec) -> IndexPage:
-    info = spec.data.get("info") if isinstance(spec.data.get("info"), dict) else {}
+    info = _info(spec)
     grouped = spec.operations.by_path()
     names = page_names(list(grouped))
     entries = []
@@ -307,7 +312,7 @@ def _parameters(spec: Spec, op: Operation) -> list:
             continue
         schema = param.get("schema")
         if schema is None and isinstance(param.get("content"), dict):
-            media = next(iter(param["content"].values()), {})
+            media: Any = next(iter(param["content"].values()), {})
             schema = media.get("schema") if isinstance(media, dict) else None
         schema = schema if schema is not None else {}
         field = Field(
@@ -443,7 +448,7 @@ def _usage_body(body: RequestBody | None) -> tuple:
             if "json" in lowered or lowered == "application/x-www-form-urlencoded":
                 chosen = content, "json" if "json" in lowered else "form"
                 break
-    if chosen is None:
+    if chosen is None or body is None:
         return None, "", None
     content, kind = chosen
     value = _example_value(body, content)

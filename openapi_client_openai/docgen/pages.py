@@ -11,9 +11,10 @@ import difflib
 import textwrap
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable
 
+from ..errors import ArgumentError, NoSuchPage
 from ..operations import Operation
 from ..spec import Spec
 from .layout import index_blocks, method_blocks, page_blocks
@@ -66,7 +67,7 @@ class Document:
             return self.text
         if fmt in ("md", "markdown"):
             return self.markdown
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        raise ArgumentError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 class DocumentSet:
@@ -126,7 +127,7 @@ class DocumentSet:
         candidates = list(self.pages) + list(self._names)
         close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise LookupError(f"no page {name_or_path!r} in the docs of {self.spec.source}{hint}")
+        raise NoSuchPage(f"no page {name_or_path!r} in the docs of {self.spec.source}{hint}")
 
     def docstring(self, operation: Operation) -> str:
         found = self._docstrings.get(operation.operation_id)

@@ -81,12 +81,12 @@ def _type_labels(spec: Spec, schema: Any, depth: int) -> list:
     if not found:
         guess = guess_type(node)
         if guess == "const":
-            add(_json_type(node["const"]))
+            add(json_type(node["const"]))
         elif guess:
             add(guess)
         elif isinstance(node.get("enum"), list):
             for value in node["enum"]:
-                add(_json_type(value))
+                add(json_type(value))
     if node.get("nullable") is True and "null" not in found:
         add("null")
     if "null" in found:  # "string | null" reads best with null last
@@ -95,7 +95,7 @@ def _type_labels(spec: Spec, schema: Any, depth: int) -> list:
     return found
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

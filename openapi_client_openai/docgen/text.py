@@ -79,7 +79,7 @@ class _PodText:
         self.out: list = []
         self.margin = INDENT
         self.indents: list = []
-        self.item_tag = None
+        self.item_tag: str | None = None
 
     def blocks(self, blocks) -> None:
         for block in blocks:
@@ -121,8 +121,8 @@ class _PodText:
     def reformat(self, text: str) -> str:
         return self.wrap(re.sub(r"[ \t\n]+", " ", text))
 
-    def item(self, text=None) -> None:
-        tag = self.item_tag
+    def item(self, text: str | None = None) -> None:
+        tag = self.item_tag or ""  # always set: every caller checks item_tag first
         self.item_tag = None
         indent = self.indents[-1] if self.indents else INDENT
         fits = self.margin - indent >= len(tag) + 1

@@ -169,7 +169,7 @@ class BlockingEngine:
                 try:
                     sock.settimeout(wait)
                     data = sock.recv(READ_SIZE)
-                except (socket.timeout, *_ssl_waits()):
+                except (TimeoutError, *_ssl_waits()):
                     raise Failure(name) from None
                 except ConnectionResetError:
                     data = b""  # Mojo treats a reset as the close it is
@@ -241,7 +241,7 @@ def _send_all(sock: socket.socket, data: bytes, clock: Clock) -> None:
         try:
             sock.settimeout(wait)
             sent = sock.send(view[:WRITE_SIZE])
-        except (socket.timeout, *_ssl_waits()):
+        except (TimeoutError, *_ssl_waits()):
             raise Failure(name) from None
         except OSError:
             return
@@ -322,7 +322,7 @@ def _tunnel(sock: socket.socket, where: Target, proxy: Proxy, settings: Settings
         try:
             sock.settimeout(wait)
             data = sock.recv(READ_SIZE)
-        except socket.timeout:
+        except TimeoutError:
             raise Failure(name) from None
         except OSError:
             data = b""
@@ -351,7 +351,7 @@ def _handshake(sock: socket.socket, host: str, settings: Settings, clock: Clock)
             wrapped.settimeout(wait)
             wrapped.do_handshake()
             return wrapped
-        except socket.timeout:
+        except TimeoutError:
             wrapped.close()
             raise Failure(name) from None
         except (ssl.SSLError, OSError) as exc:

@@ -273,7 +273,7 @@ class NonBlockingEngine:
             return await asyncio.wait_for(
                 self._connect(loop, pool, where, scheme, proxy, settings, key), timeout
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Failure(name) from None
 
     async def _connect(
@@ -364,7 +364,7 @@ async def _socket(loop: asyncio.AbstractEventLoop, pool: _Pool, host: str, port:
             if code in _IN_PROGRESS:
                 waited = True
                 writable = loop.create_future()
-                loop.add_writer(sock.fileno(), lambda f=writable: f.done() or f.set_result(None))
+                loop.add_writer(sock.fileno(), lambda f=writable: f.done() or f.set_result(None))  # type: ignore[misc]
                 try:
                     await writable
                 finally:

@@ -71,7 +71,7 @@ def exchange_through_session(session: Any, tx: Transaction, settings: Settings) 
     if session.cookies and "Cookie" not in req.headers:
         prepared.prepare_cookies(session.cookies)  # cookies the caller put in the session
     else:
-        prepared._cookies = session.cookies  # what requests' redirect handling reads
+        prepared._cookies = session.cookies  # type: ignore[attr-defined]  # what requests' redirects read
     insecure, ca, cert, key = settings.key
     verify: Any = False if insecure else (ca or session.verify)
     client_cert: Any = (cert, key) if cert and key else (cert or session.cert)

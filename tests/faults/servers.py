@@ -182,7 +182,7 @@ class Conn:
             try:
                 if not self.sock.recv(65536):
                     return
-            except socket.timeout:
+            except TimeoutError:
                 continue
 
     def reset(self) -> None:
@@ -297,7 +297,7 @@ def _pipe(source: socket.socket, sink: socket.socket, stopping: threading.Event)
     while not stopping.is_set():
         try:
             data = source.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError:
             break
