@@ -32,8 +32,13 @@ setup(
     # Floors found by running the suite on them: tox -e mindeps pins each one (and
     # tests/test_packaging.py checks that it pins exactly these).
     install_requires=[
-        # Only the requests.Session path (transport/session.py) uses it, through its public API.
-        "requests>=2.25.0",
+        # Only the requests.Session path (transport/session.py) uses it, through its public API;
+        # 2.30 is the first to allow urllib3 2.
+        "requests>=2.30.0",
+        # That path reads a body a piece at a time with urllib3's read1: from 2.2 on, a chunked
+        # body comes piece by piece (2.0 and 2.1 block on an endless one and lose what came
+        # before a reset, which tests/faults shows against Perl).
+        "urllib3>=2.2.0",
         # 6.0.4: older releases' libyaml has no nesting limit and a spec nested 100,000 deep
         # kills the process (tests/test_bad_specs.py) instead of raising SpecError.
         "PyYAML>=6.0.4",

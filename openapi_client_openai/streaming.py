@@ -340,7 +340,7 @@ class Stream:
         if isinstance(running, _AsyncEvents):
             running.cancel()
         elif running is not None:
-            running.close()  # type: ignore[attr-defined]
+            running.close()
 
     async def aclose(self) -> None:
         running = self._running() if self._running is not None else None

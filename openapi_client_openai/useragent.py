@@ -222,6 +222,7 @@ class UserAgent(EventEmitter):
     _app: Callable | None
     _blocking: BlockingEngine
     _nonblocking: Any  # the asyncio engine, made on the first non-blocking call
+    _settings: Settings | None  # one request's settings, kept until an attribute changes
 
     def __init__(self, session: Any = None, app: Callable | None = None, **attributes: Any) -> None:
         super().__init__()

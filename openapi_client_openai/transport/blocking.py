@@ -32,11 +32,13 @@ from .settings import Settings, timer_seconds
 from .wire import Proxy, Target, connect_head, head_bytes, target
 
 
-def _ssl_waits() -> tuple[type[BaseException], ...]:
-    """TLS's "try again" errors, when TLS is in use at all: ``ssl`` (5 MiB) is imported for
-    https only, so a plain-http program never loads it."""
+def _waits() -> tuple[type[BaseException], ...]:
+    """A socket's "no progress in time" errors: the timeout, and TLS's "try again" when TLS is
+    in use at all (``ssl``, 5 MiB, is imported for https only, so plain http never loads it)."""
     ssl = sys.modules.get("ssl")
-    return (ssl.SSLWantReadError, ssl.SSLWantWriteError) if ssl is not None else ()
+    if ssl is None:
+        return (TimeoutError,)
+    return (TimeoutError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 READ_SIZE = 131072  # what Mojo::IOLoop::Stream reads at a time
@@ -169,7 +171,7 @@ class BlockingEngine:
                 try:
                     sock.settimeout(wait)
                     data = sock.recv(READ_SIZE)
-                except (TimeoutError, *_ssl_waits()):
+                except _waits():
                     raise Failure(name) from None
                 except ConnectionResetError:
                     data = b""  # Mojo treats a reset as the close it is
@@ -241,7 +243,7 @@ def _send_all(sock: socket.socket, data: bytes, clock: Clock) -> None:
         try:
             sock.settimeout(wait)
             sent = sock.send(view[:WRITE_SIZE])
-        except (TimeoutError, *_ssl_waits()):
+        except _waits():
             raise Failure(name) from None
         except OSError:
             return
