@@ -251,7 +251,8 @@ def test_max_redirects_follows_and_the_start_event_sees_each_hop(api_key: str, p
         def redirect(conn: socket.socket) -> None:
             read_request(conn)
             location = f"http://127.0.0.1:{target}/v1/threads/t/runs/moved"
-            conn.sendall(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode())
+            head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n"
+            conn.sendall(head.encode() + b"Connection: close\r\n\r\n")  # one answer: said so
 
         with raw_server(redirect) as (port, _):
             client = client_for(f"http://127.0.0.1:{port}/v1")
