@@ -27,8 +27,8 @@ response is a local 400 (see transaction.py).
 
 Outside the tree, on purpose: Python's own contracts, which callers catch by their
 Python names. KeyError from a mapping's ``[]`` (Headers), AttributeError for an
-attribute that is not there (other than an operation: NoSuchOperation), dataclasses'
-FrozenInstanceError on writing to an Operation, and OSError from the file system where
+attribute that is not there (other than an operation: NoSuchOperation), an AttributeError
+on writing to an Operation (it is frozen), and OSError from the file system where
 docs or stubs are written.
 """
 

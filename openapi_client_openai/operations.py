@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -28,24 +27,45 @@ def snake_case(operation_id: str) -> str:
     return _UNDERSCORES.sub("_", _WORD_START.sub(r"\1_\2", name)).lower()
 
 
-@dataclass(frozen=True, repr=False)
 class Operation:
     """One operation: where it lives in the spec and what it declares, resolved lazily.
 
-    Frozen; equal (and hashed) by operationId, method and path. The details are
-    computed on first use and kept (``cached_property`` writes to the instance's
-    ``__dict__``, which a frozen dataclass allows).
+    Frozen: its fields cannot be reassigned. Equal (and hashed) by operationId, method
+    and path. The details are computed on first use and kept (``cached_property``
+    writes to the instance's ``__dict__``, past ``__setattr__``). Written out rather
+    than a frozen dataclass: ``dataclasses`` imports ``inspect``, ~8 ms of every start.
     """
 
     operation_id: str
     method: str  # lower case, as in the spec
     path: str
-    spec: Spec = field(compare=False)
-    snake_name: str = field(default="", compare=False)
+    spec: Spec
+    snake_name: str
 
-    def __post_init__(self) -> None:
-        if not self.snake_name:
-            object.__setattr__(self, "snake_name", snake_case(self.operation_id))
+    def __init__(self, operation_id: str, method: str, path: str, spec: Spec, snake_name: str = "") -> None:
+        field = object.__setattr__
+        field(self, "operation_id", operation_id)
+        field(self, "method", method)
+        field(self, "path", path)
+        field(self, "spec", spec)
+        field(self, "snake_name", snake_name or snake_case(operation_id))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Operation is frozen: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Operation is frozen: cannot delete {name!r}")
+
+    def _key(self) -> tuple[str, str, str]:
+        return (self.operation_id, self.method, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Operation):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __repr__(self) -> str:
         return f"Operation({self.operation_id!r}, {self.method.upper()} {self.path})"

@@ -75,6 +75,25 @@ def perl_str(value: Any) -> str:
 _ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
+_LOOKS_LIKE_NUMBER = re.compile(
+    r"^\s*[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)\s*\Z", re.IGNORECASE
+)
+_LEADING_NUMBER = re.compile(
+    r"\s*([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan))", re.IGNORECASE
+)
+
+
+def looks_like_number(text: str) -> bool:
+    """Scalar::Util::looks_like_number for a string."""
+    return bool(_LOOKS_LIKE_NUMBER.match(text))
+
+
+def leading_number(text: str) -> float:
+    """A string in numeric context, as Perl reads it (``$text + 0``): its leading number, else 0."""
+    match = _LEADING_NUMBER.match(text)
+    return float(match.group(1)) if match else 0.0
+
+
 def numify(text: str) -> int | float:
     """``0 + $text`` for text JSON::Validator already found numeric.
 

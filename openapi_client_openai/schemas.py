@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .messages import render
-from .perl_data import data_type, encode_json, is_num, numify, perl_number, perl_str
+from .perl_data import data_type, encode_json, is_num, looks_like_number, numify, perl_number, perl_str
 from .pointer import escape
 from .spec import Spec
 from .spec_refs import READ, VALIDATE, follow, get, ref_of
@@ -226,17 +226,10 @@ def _as_list(value: Any) -> list:
 # -- formats (JSON::Validator::Formats, the ones OpenAPIv3 registers) -------------------
 
 
-def _looks_like_number(text: str) -> bool:
-    return bool(
-        re.match(r"^\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)\s*$", text)
-        or re.match(r"^\s*[-+]?(?:inf(?:inity)?|nan)\s*$", text, re.I)
-    )
-
-
 def _match_number(name: str, text: str, bits: str) -> str | None:
     if name.startswith("int") and not re.match(r"^-?\d+(\.\d+)?$", text):
         return "Does not look like an integer"
-    if not _looks_like_number(text):
+    if not looks_like_number(text):
         return "Does not look like a number."
     if not bits:
         return None

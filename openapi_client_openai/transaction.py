@@ -9,6 +9,15 @@ from .message import Headers, Request, Response
 from .perl_data import encode_json
 
 
+def connection_addresses(sock: Any) -> tuple[str, int, str, int] | None:
+    """(remote address, remote port, local address, local port) of a connected socket."""
+    try:
+        peer, local = sock.getpeername(), sock.getsockname()
+    except (OSError, AttributeError):
+        return None
+    return peer[0], peer[1], local[0], local[1]
+
+
 class TxError(dict[str, Any]):
     """``tx.error``: a dict whose missing keys read as None, as a Perl hash's do.
 
@@ -55,12 +64,9 @@ class Transaction:
 
     def _connected(self, sock: Any) -> None:
         """Note the connection's addresses, as Mojo::UserAgent does when it starts writing."""
-        try:
-            peer, local = sock.getpeername(), sock.getsockname()
-        except (OSError, AttributeError):
-            return
-        self.remote_address, self.remote_port = peer[0], peer[1]
-        self.local_address, self.local_port = local[0], local[1]
+        addresses = connection_addresses(sock)
+        if addresses is not None:
+            self.remote_address, self.remote_port, self.local_address, self.local_port = addresses
 
     @classmethod
     def invalid_input(cls, req: Request, errors: list[dict]) -> Transaction:

@@ -22,19 +22,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ioloop
 from .errors import TransportError, UserAgentError
 from .events import EventEmitter
 from .message import Headers, Request
+from .perl_data import leading_number
 from .promise import Promise
 from .transaction import Transaction
-from .transport.blocking import BlockingEngine
-from .transport.parser import Limits, perl_number
-from .transport.settings import Settings, timer_seconds
-from .transport.wire import Proxy as ProxyEndpoint
-from .transport.wire import target
+
+if TYPE_CHECKING:  # the transport is imported with the first request, not with the client
+    from .transport.blocking import BlockingEngine
+    from .transport.settings import Settings
+    from .transport.wire import Proxy as ProxyEndpoint
 from .url import URL
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -58,7 +59,7 @@ def _number(name: str, value: Any) -> float:
         try:
             return float(text)
         except ValueError:
-            number = perl_number(text)
+            number = leading_number(text)
             if number == 0 and not text.startswith(("0", ".0")):
                 raise UserAgentError(
                     f"{name} = {value!r} is not a number (Mojo would read it as 0 and time out at once)"
@@ -109,7 +110,11 @@ class Proxy:
         if not self.is_needed(host):
             return None
         chosen = self.http if scheme == "http" else self.https if scheme == "https" else None
-        return ProxyEndpoint.parse(chosen) if chosen else None
+        if not chosen:
+            return None
+        from .transport.wire import Proxy as Endpoint
+
+        return Endpoint.parse(chosen)
 
     def __repr__(self) -> str:
         return f"Proxy(http={self.http!r}, https={self.https!r}, not_={self.not_!r})"
@@ -220,7 +225,7 @@ class UserAgent(EventEmitter):
     _session: Any  # a requests.Session, made when first needed
     _session_exposed: bool
     _app: Callable | None
-    _blocking: BlockingEngine
+    _blocking: BlockingEngine | None  # our own sockets' engine, made on the first blocking call
     _nonblocking: Any  # the asyncio engine, made on the first non-blocking call
     _settings: Settings | None  # one request's settings, kept until an attribute changes
 
@@ -244,7 +249,7 @@ class UserAgent(EventEmitter):
         set_(self, "_session", session)
         set_(self, "_session_exposed", session is not None)
         set_(self, "_app", app)
-        set_(self, "_blocking", BlockingEngine())
+        set_(self, "_blocking", None)
         set_(self, "_nonblocking", None)
         set_(self, "_settings", None)
         for name, value in attributes.items():
@@ -341,6 +346,9 @@ class UserAgent(EventEmitter):
         """This request's settings: the agent's, kept until an attribute changes, plus its proxy."""
         base = self._settings
         if base is None:
+            from .transport.parser import Limits
+            from .transport.settings import Settings, timer_seconds
+
             insecure, ca, cert, key = bool(self.insecure), self.ca, self.cert, self.key
 
             def tls() -> Any:
@@ -361,6 +369,8 @@ class UserAgent(EventEmitter):
             object.__setattr__(self, "_settings", base)
         proxy = self.proxy
         if proxy.http or proxy.https or "MOJO_PROXY" in os.environ:
+            from .transport.wire import target
+
             where = target(tx.req.url)
             chosen = proxy.for_target(where.scheme or "http", where.host)
             if chosen is not None:
@@ -450,7 +460,13 @@ class UserAgent(EventEmitter):
 
             yield from exchange_through_session(self.session, tx, self.settings(tx))
         else:
-            yield from self._blocking.exchange(tx, self.settings(tx))
+            engine = self._blocking
+            if engine is None:
+                from .transport.blocking import BlockingEngine
+
+                engine = BlockingEngine()
+                object.__setattr__(self, "_blocking", engine)
+            yield from engine.exchange(tx, self.settings(tx))
         self._cookies_in(tx)
 
     async def _send_async(self, tx: Transaction) -> Transaction:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 
 from .. import ioloop
-from ..transaction import Transaction
+from ..transaction import Transaction, connection_addresses
 from .finish import UNSUPPORTED, finish, keep_alive
 from .parser import ResponseParser
 from .settings import Settings, timer_seconds
@@ -104,11 +104,12 @@ class Clock:
 class Connection:
     """One socket to one origin, and what it may be reused for."""
 
-    __slots__ = ("key", "sock")
+    __slots__ = ("addresses", "key", "sock")
 
     def __init__(self, sock: socket.socket, key: tuple) -> None:
         self.sock = sock
         self.key = key
+        self.addresses = connection_addresses(sock)  # once: they are the connection's
 
     def close(self) -> None:
         try:
@@ -159,7 +160,8 @@ class BlockingEngine:
             if connection is None:
                 connection = Connection(_open(where, scheme, proxy, settings, clock), key)
             sock = connection.sock
-            tx._connected(sock)
+            if connection.addresses is not None:
+                tx.remote_address, tx.remote_port, tx.local_address, tx.local_port = connection.addresses
             clock.io_timeout()  # Mojo arms the inactivity timer before the first write
             _send_all(sock, head, clock)
             body = req.body

@@ -25,15 +25,12 @@ from typing import NamedTuple
 
 from ..errors import UserAgentError
 from ..message import Headers, Response
+from ..perl_data import leading_number, looks_like_number
 
 _START_LINE = re.compile(rb"^\s*HTTP/(\d\.\d)\s+(\d\d\d)\s*(.+)?$")
 _HEADER = re.compile(rb"^(\S[^:]*):\s*(.*)$", re.S)
 _SPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _CHUNK_SIZE = re.compile(rb"^(?:\r?\n)?([0-9a-fA-F]+)[^\n]*\n")
-_NUMBER = re.compile(r"^\s*[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)\s*\Z", re.I)
-_LEADING_NUMBER = re.compile(
-    r"\s*([-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan))", re.I
-)
 
 
 class Limits(NamedTuple):
@@ -73,7 +70,7 @@ def _int(variable: str, default: int, zero_ok: bool = False) -> int:
     text = os.environ.get(variable)
     if text is None or (not zero_ok and text in ("", "0")):
         return default
-    value = perl_number(text)
+    value = leading_number(text)
     if value == 0 and text.strip() and not _ZERO.match(text):
         raise UserAgentError(
             f"{variable}={text!r} is not a number (Mojo would read it as a limit of 0: "
@@ -82,15 +79,6 @@ def _int(variable: str, default: int, zero_ok: bool = False) -> int:
     return int(value) if value == value and abs(value) != float("inf") else 0
 
 
-def perl_number(text: str) -> float:
-    """A string in numeric context, as Perl reads it: its leading number, else 0."""
-    match = _LEADING_NUMBER.match(text)
-    return float(match.group(1)) if match else 0.0
-
-
-def looks_like_number(text: str) -> bool:
-    """Scalar::Util::looks_like_number for a header value."""
-    return bool(_NUMBER.match(text))
 
 
 class ResponseParser:
@@ -100,6 +88,40 @@ class ResponseParser:
     ``finished`` tells when the response is complete; ``res.error`` holds a limit or
     start-line error. 1xx answers are read and dropped (``info`` counts them).
     """
+
+    __slots__ = (
+        "auto_relax",
+        "buffer",
+        "c_buffer",
+        "c_limit",
+        "c_raw_size",
+        "c_state",
+        "chunk_len",
+        "chunk_state",
+        "chunked",
+        "compressed",
+        "gz",
+        "gz_broken",
+        "h_buffer",
+        "h_cache",
+        "h_limit",
+        "h_state",
+        "head",
+        "header_size",
+        "inflated",
+        "info",
+        "leftovers",
+        "limits",
+        "post_buffer",
+        "pre_buffer",
+        "raw_size",
+        "real_size",
+        "relaxed",
+        "res",
+        "size",
+        "skip_body",
+        "state",
+    )
 
     def __init__(self, res: Response, limits: Limits, head: bool = False, auto_relax: bool = True) -> None:
         self.res = res
@@ -273,7 +295,7 @@ class ResponseParser:
             self._decompress(body)
             self.size += len(body)
             return
-        need_total = int(perl_number(length)) if length and looks_like_number(length) else 0
+        need_total = int(leading_number(length)) if length and looks_like_number(length) else 0
         need = need_total - self.size
         if need > 0:
             take = min(need, len(self.c_buffer))
