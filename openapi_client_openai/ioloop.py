@@ -155,6 +155,17 @@ class Loop:
 
         return _Timer(self, self.aio.call_later(max(delay, 0), fire))
 
+    def call(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` as code of this asyncio loop: now, from the loop's own thread (a request
+        on a kept-alive connection is written at once), else on the loop's next turn."""
+        aio = self.aio
+        if (self.owned and self._driving_thread not in (None, threading.get_ident())) or (
+            not self.owned and _get_running_loop() is not aio
+        ):
+            aio.call_soon_threadsafe(fn)
+        else:
+            fn()
+
     def spawn(self, coroutine: Any) -> None:
         """Start ``coroutine`` as a task on this loop; it runs while the loop is driven."""
         aio = self.aio

@@ -425,20 +425,29 @@ class UserAgent(EventEmitter):
         self._cookies_out(tx)
         loop.hold()
 
-        async def run() -> None:
+        async def follow(first: Transaction) -> None:
             try:
-                await engine.send(tx, settings)
-                self._cookies_in(tx)
-                if self._max_redirects and _redirect(tx, 0, self._max_redirects) is not None:
-                    settle(await _follow_async(self, tx))
-                else:
-                    settle(tx)
-            except BaseException as exc:  # noqa: BLE001 (a bad header, say: the promise carries it)
+                settle(await _follow_async(self, first))
+            except BaseException as exc:  # noqa: BLE001 (the promise carries it)
                 promise.reject(exc)
             finally:
                 loop.release()
 
-        loop.spawn(run())
+        def done(sent: Transaction, error: BaseException | None) -> None:
+            if error is not None:  # a bad header, say: the promise carries it
+                promise.reject(error)
+                loop.release()
+                return
+            self._cookies_in(sent)
+            if self._max_redirects and _redirect(sent, 0, self._max_redirects) is not None:
+                loop.spawn(follow(sent))
+                return
+            try:
+                settle(sent)
+            finally:
+                loop.release()
+
+        loop.call(lambda: engine.begin(loop.aio, tx, settings, done))
         return promise
 
     def _send_blocking(self, tx: Transaction) -> Transaction:

@@ -79,8 +79,6 @@ def _int(variable: str, default: int, zero_ok: bool = False) -> int:
     return int(value) if value == value and abs(value) != float("inf") else 0
 
 
-
-
 class ResponseParser:
     """One response, parsed from the bytes fed to it, into ``res``.
 

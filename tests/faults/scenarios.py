@@ -776,6 +776,10 @@ SCENARIOS += [
         {"origin": script(ok(RUN, "X-Big: " + "b" * 70000))},
         ua=UA,
         perl_does=failed("Maximum header size exceeded", code=200),
+        unstable={
+            "body": "what is left after the limit depends on where the reads split the 70 KB line",
+            "text": "the same",
+        },
         differs=(
             on_session(
                 HEAD_FIRST + " (a line over 64 KiB)",
