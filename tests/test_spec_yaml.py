@@ -200,3 +200,38 @@ def test_deep_nesting_is_a_spec_error_in_a_child_that_survives() -> None:
     assert child.returncode == 0, child.stderr
     lines = child.stdout.splitlines()
     assert len(lines) == 2 and all(line.startswith("deep.yaml: ") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n",
+        "%YAML 1.2\n---\na: 1",
+        "a: 1\n---\nb: 2",
+        "a: 1\n...\n",
+        "? a\n: b",
+        "a:\n  ? b\n  : c",
+        "  ? x",
+        "a: '?'\n",
+        "a: -- x\n",
+        "a: \x01",
+        "a: \x85",
+        "a: \x7f",
+        "a: \u2028",
+        "a: \ufeff",
+        "a: \ufffe",
+        "a: \xa0b",
+        "a: é\n",
+        "a: \t1",
+        "a: \r\n",
+        "a: \U0001f600",
+    ],
+)
+def test_the_quick_plain_subset_check_agrees_with_the_full_pattern(text: str) -> None:
+    """The fast pre-check (printable characters, line starts) answers as the one regex did."""
+    import re
+
+    from openapi_client_openai import spec_yaml
+
+    expected = re.search(spec_yaml._NOT_PLAIN_SUBSET, text, re.MULTILINE) is None
+    assert spec_yaml._plain_subset(text) is expected
