@@ -349,9 +349,8 @@ class NonBlockingEngine:
             if timeout is None or remaining <= timeout:
                 timeout, name = remaining, "Request timeout"
         try:
-            return await asyncio.wait_for(
-                self._connect(loop, pool, where, scheme, proxy, settings, key), timeout
-            )
+            async with asyncio.timeout(timeout):  # no extra task per connection, as wait_for has
+                return await self._connect(loop, pool, where, scheme, proxy, settings, key)
         except TimeoutError:
             raise Failure(name) from None
 
