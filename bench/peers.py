@@ -117,6 +117,7 @@ PREPARED = "requests prepared Session.send"
 HTTP_CLIENT = "http.client"
 PYTHON = "this client's validator"
 CLIENT_P = "this client, getRun_p(...).wait()"
+PERL_POLL = "Perl, Mojo's Poll reactor (reference)"
 FANOUT = (16, 100, 400, 1000)
 FANOUT_DELAY = 0.2  # seconds the slow server waits before answering
 DECODED = "getRun + JSON decode"
@@ -142,9 +143,9 @@ MEASURES: dict[str, tuple[str, list[str]]] = {
     FIRST: ("s", [PERL, PY_WARM, PY_COLD]),
     RSS_FIRST: ("MiB", [PERL, PY_WARM, PY_COLD]),
     ACCESS: ("µs", [CLIENT]),
-    **{fanout_measure(n): ("s", [PERL, CLIENT]) for n in FANOUT},
-    FANOUT_CPU: ("µs", [PERL, CLIENT]),
-    FANOUT_CONNECTIONS: ("", [PERL, CLIENT]),
+    **{fanout_measure(n): ("s", [PERL, CLIENT, PERL_POLL]) for n in FANOUT},
+    FANOUT_CPU: ("µs", [PERL, CLIENT, PERL_POLL]),
+    FANOUT_CONNECTIONS: ("", [PERL, CLIENT, PERL_POLL]),
 }
 
 # (what, measure, peer, against (None: an absolute limit; a (measure, peer) pair: another
@@ -295,23 +296,35 @@ class Bench:
         self.record(RSS_FIRST, peer, [int(done.stdout) / 1024])
 
     def fanout(self, peer: str) -> None:
-        counts = [str(n) for n in FANOUT]
-        if peer == PERL:
-            argv = self.perl("concurrency.pl", self.perl_class, self.spec, self.slow_url, *counts)
-            env = {**self.env, "MOJO_REACTOR": "Mojo::Reactor::EV"}  # Perl's default where EV is installed
-        else:
-            probe = str(BENCH / "probes" / "concurrency.py")
-            argv = [sys.executable, probe, self.spec, self.slow_url, *counts]
-            env = self.python_env(self.warm_cache)
+        """The fan-out table for one peer. Perl runs with Mojo's own choice of reactor (EV,
+        where it is installed, as on Debian with libev-perl) and, for reference, with its
+        pure-Perl Poll reactor, which the rest of this benchmark's Perl runs use.
+
+        The largest batch runs in a process of its own, so the connections the server
+        counts are that batch's (and its warm-up call's) alone.
+        """
+        report = self._fanout(peer, FANOUT[:-1])
         http_get(f"{self.slow_url}/__reset")
-        report = run_json(argv, env)
+        report.update(self._fanout(peer, FANOUT[-1:]))
         opened = json.loads(http_get(f"{self.slow_url}/__stats"))["connections"]
         for n in FANOUT:
             self.record(fanout_measure(n), peer, [report[str(n)]["wall"]])
         self.record(FANOUT_CPU, peer, [report["1000"]["cpu"] / 1000 * 1e6])
-        # Every batch's connections, the warm-up's and the three smaller batches' included:
-        # only those beyond what the batches could reuse count against the largest.
-        self.record(FANOUT_CONNECTIONS, peer, [max(opened - sum(FANOUT[:-1]) - 1, 0)])
+        self.record(FANOUT_CONNECTIONS, peer, [max(opened - 1, 0)])  # less the warm-up call's
+
+    def _fanout(self, peer: str, counts: tuple[int, ...]) -> dict:
+        numbers = [str(n) for n in counts]
+        if peer in (PERL, PERL_POLL):
+            argv = self.perl("concurrency.pl", self.perl_class, self.spec, self.slow_url, *numbers)
+            env = {**self.env}
+            env.pop("MOJO_REACTOR", None)  # Mojo's default: EV where installed
+            if peer == PERL_POLL:
+                env["MOJO_REACTOR"] = "Mojo::Reactor::Poll"
+        else:
+            probe = str(BENCH / "probes" / "concurrency.py")
+            argv = [sys.executable, probe, self.spec, self.slow_url, *numbers]
+            env = self.python_env(self.warm_cache)
+        return run_json(argv, env)
 
     def validate_perl(self) -> None:
         argv = self.perl("validate.pl", self.perl_class, self.spec, *self._counts(validation=True))
@@ -355,6 +368,7 @@ class Bench:
             ("first answer: Python, cache cold", lambda: self.first_answer_python(warm=False)),
             ("fan-out: Perl", lambda: self.fanout(PERL)),
             ("fan-out: this client", lambda: self.fanout(CLIENT)),
+            ("fan-out: Perl, Poll reactor", lambda: self.fanout(PERL_POLL)),
         ]
 
     def warm_up(self) -> None:
