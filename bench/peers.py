@@ -552,7 +552,7 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         mine = next((p for p in peers if p in (CLIENT, PY_WARM, PYTHON)), None)
         for peer in peers:
             ratios = data["ratios"][peer]
-            vs_perl = f"{ratios[PERL]:.3f}x" if peer != PERL else "1"
+            vs_perl = "1" if peer == PERL else f"{ratios[PERL]:.3f}x" if PERL in ratios else ""
             vs_mine = f"{ratios[mine]:.3f}x" if mine and peer != mine else "1" if peer == mine else ""
             median = number(data["median"][peer], data["unit"])
             rounds = data["round_medians"][peer]
