@@ -15,8 +15,6 @@ with none: its parent's connections are left alone.
 from __future__ import annotations
 
 import collections
-import errno
-import os
 import select
 import socket
 import sys
@@ -26,7 +24,8 @@ from collections.abc import Iterator
 
 from .. import ioloop
 from ..transaction import Transaction, connection_addresses
-from .finish import UNSUPPORTED, finish, keep_alive
+from .connecting import DEFAULT_ADDRESS, attempts, resolve_failure
+from .finish import UNSUPPORTED, Failure, finish, keep_alive
 from .parser import ResponseParser
 from .settings import Settings, timer_seconds
 from .wire import Proxy, Target, connect_head, head_bytes, target
@@ -43,15 +42,6 @@ def _waits() -> tuple[type[BaseException], ...]:
 
 READ_SIZE = 131072  # what Mojo::IOLoop::Stream reads at a time
 WRITE_SIZE = 131072
-_IN_PROGRESS = (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN)
-
-
-class Failure(Exception):
-    """The transfer failed with Mojo's words for it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class Clock:
@@ -266,52 +256,25 @@ def _open(where: Target, scheme: str, proxy: Proxy | None, settings: Settings, c
 
 
 def connect(host: str, port: int, clock: Clock) -> socket.socket:
-    """IO::Socket::IP's non-blocking connect as Mojo::IOLoop::Client drives it.
-
-    Each resolved address in turn; an address that fails at once is skipped, one
-    that fails later names its error; if every one failed at once, Mojo reports
-    the socket as not connected.
-    """
-    host = host or "127.0.0.1"  # Mojo::IOLoop::Client's default address
+    """IO::Socket::IP's non-blocking connect as Mojo::IOLoop::Client drives it (connecting.py),
+    waiting on ``select`` under the connect timer."""
     clock.check_connect()
     try:
-        infos = socket.getaddrinfo(host, port % 65536, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise Failure(f"Can't connect: {exc.strerror}") from None
-    except UnicodeError:
-        raise Failure("Can't connect: Name or service not known") from None
-    last_error = None
-    waited = False
-    for family, kind, proto, _, address in infos:
-        try:
-            sock = socket.socket(family, kind, proto)
-        except OSError as exc:
-            last_error = exc.errno
-            continue
-        try:
-            sock.setblocking(False)
-            code = sock.connect_ex(address)
-            if code in _IN_PROGRESS:
-                waited = True
-                wait, name = clock.connect_wait()
-                try:
-                    _, writable, _ = select.select([], [sock], [sock], wait)
-                except InterruptedError:  # pragma: no cover (PEP 475 retries)
-                    writable = []
-                if not writable:
-                    raise Failure(name)
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if code == 0:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return sock
-            last_error = code
-        except BaseException:
-            sock.close()
-            raise
-        sock.close()
-    if not waited or last_error is None:
-        raise Failure(os.strerror(errno.ENOTCONN))
-    raise Failure(os.strerror(last_error))
+        infos = socket.getaddrinfo(
+            host or DEFAULT_ADDRESS, port % 65536, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        raise resolve_failure(exc) from None
+    trying = attempts(infos)
+    try:
+        sock = next(trying)
+        while True:
+            wait, name = clock.connect_wait()
+            _, writable, _ = select.select([], [sock], [sock], wait)
+            sock = trying.throw(Failure(name)) if not writable else trying.send(None)
+    except StopIteration as done:
+        connected: socket.socket = done.value
+        return connected
 
 
 def _tunnel(sock: socket.socket, where: Target, proxy: Proxy, settings: Settings, clock: Clock) -> None:

@@ -6,6 +6,16 @@ from ..message import Request, Response
 from ..transaction import Transaction
 
 UNSUPPORTED = "Unsupported protocol: {}"
+
+
+class Failure(Exception):
+    """The transfer failed with Mojo's words for it (``message``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 PREMATURE_CLOSE = "Premature connection close"
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import errno
-import os
 import select
 import socket
 import ssl
@@ -29,13 +27,11 @@ from typing import Any
 
 from ..transaction import Transaction
 from . import tls
-from .blocking import Failure
-from .finish import UNSUPPORTED, finish, keep_alive
+from .connecting import DEFAULT_ADDRESS, attempts, resolve_failure
+from .finish import UNSUPPORTED, Failure, finish, keep_alive
 from .parser import ResponseParser
 from .settings import Settings, timer_seconds
 from .wire import Proxy, Target, connect_head, head_bytes, target
-
-_IN_PROGRESS = (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN)
 
 
 class _Connection(asyncio.Protocol):
@@ -365,7 +361,7 @@ class NonBlockingEngine:
         key: tuple,
     ) -> _Connection:
         host, port = (proxy.host, proxy.port) if proxy is not None else (where.host, where.port)
-        sock = await _socket(loop, pool, host or "127.0.0.1", port)
+        sock = await _socket(loop, pool, host or DEFAULT_ADDRESS, port)
         connection = _Connection(loop, key)
         context = None
         if scheme == "https":
@@ -427,46 +423,31 @@ async def _resolve(loop: asyncio.AbstractEventLoop, pool: _Pool, host: str, port
         future.add_done_callback(lambda _: pool.resolving.pop(key, None))
     try:
         return await asyncio.shield(future)
-    except socket.gaierror as exc:
-        raise Failure(f"Can't connect: {exc.strerror}") from None
-    except UnicodeError:
-        raise Failure("Can't connect: Name or service not known") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise resolve_failure(exc) from None
 
 
 async def _socket(loop: asyncio.AbstractEventLoop, pool: _Pool, host: str, port: int) -> socket.socket:
-    """A connected socket, tried address by address as IO::Socket::IP does (see blocking.connect)."""
+    """IO::Socket::IP's connect as Mojo drives it (connecting.py), waiting on the loop."""
     infos = await _resolve(loop, pool, host, port % 65536)
-    last_error = None
-    waited = False
-    for family, kind, proto, _, address in infos:
-        try:
-            sock = socket.socket(family, kind, proto)
-        except OSError as exc:
-            last_error = exc.errno
-            continue
-        try:
-            sock.setblocking(False)
-            code = sock.connect_ex(address)
-            if code in _IN_PROGRESS:
-                waited = True
-                writable = loop.create_future()
-                loop.add_writer(sock.fileno(), lambda f=writable: f.done() or f.set_result(None))  # type: ignore[misc]
-                try:
-                    await writable
-                finally:
-                    loop.remove_writer(sock.fileno())
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if code == 0:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return sock
-            last_error = code
-        except BaseException:
-            sock.close()
-            raise
-        sock.close()
-    if not waited or last_error is None:
-        raise Failure(os.strerror(errno.ENOTCONN))
-    raise Failure(os.strerror(last_error))
+    trying = attempts(infos)
+    try:
+        sock = next(trying)
+        while True:
+            writable = loop.create_future()
+            fd = sock.fileno()
+            loop.add_writer(fd, lambda f=writable: f.done() or f.set_result(None))  # type: ignore[misc]
+            try:
+                await writable
+            except BaseException:  # the connect timer, or a cancel: the socket closes
+                loop.remove_writer(fd)
+                trying.close()
+                raise
+            loop.remove_writer(fd)
+            sock = trying.send(None)
+    except StopIteration as done:
+        connected: socket.socket = done.value
+        return connected
 
 
 async def _tunnel(
