@@ -63,7 +63,7 @@ INTERNAL_EXCEPTIONS = {
     "openapi_client_openai.mock._Refused",  # mock.py: becomes the error response sent
     "openapi_client_openai.perl_data._Refused",  # perlify: becomes EncodeError
     "openapi_client_openai.spec_yaml._Refused",  # parse_fast: PyYAML parses instead
-    "openapi_client_openai.transport.blocking.Failure",  # transport: becomes tx.error
+    "openapi_client_openai.transport.finish.Failure",  # transport: becomes tx.error
 }
 
 

@@ -15,8 +15,6 @@ from openapi_client_openai.mock import MockServer
 
 from ..conftest import BUNDLED_SPEC
 
-PENDING = "lands with #10/#13 (the lead's user agent, messages and streaming)"
-
 
 @pytest.fixture
 def openai_mock(openai_spec_path: Path) -> Iterator[MockServer]:

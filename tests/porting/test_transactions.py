@@ -1,9 +1,4 @@
-"""Porting corpus: reading the transaction, its request and its response (sources: corpus.py).
-
-Idioms that need the lead's work on messages (``to_string``, ``content.asset.slurp``,
-dumps, ``build_start_line``, ``remote_address``, transport errors) are strict
-xfails: they turn into failures to fix once that work lands.
-"""
+"""Porting corpus: reading the transaction, its request and its response (sources: corpus.py)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """Porting corpus: the user agent, its events and streaming (sources: corpus.py).
 
-Everything here is Mojo::UserAgent's surface, which lands with the lead's user
-agent (#10/#13): these are strict xfails written as a porter would write them,
-checking the effect (a timeout that fires, a header that arrives), so they turn
-into failures to fix, not silent passes, once ``client.ua`` is Mojo's.
+Written as a porter would write them, each checks the effect (a timeout that
+fires, a header that arrives), not merely that the spelling exists.
 """
 
 from __future__ import annotations
