@@ -31,12 +31,12 @@ from .message import Headers, Request
 from .perl_data import leading_number
 from .promise import Promise
 from .transaction import Transaction
+from .url import URL
 
 if TYPE_CHECKING:  # the transport is imported with the first request, not with the client
     from .transport.blocking import BlockingEngine
     from .transport.settings import Settings
     from .transport.wire import Proxy as ProxyEndpoint
-from .url import URL
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 
