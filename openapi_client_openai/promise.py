@@ -243,22 +243,9 @@ class Promise:
         """
         items = _promises(promises)
         combined = cls(loop=_loop_of(items))
-        if not items:
-            return combined.resolve([])
-        results: list[Any] = [None] * len(items)
-        remaining = [len(items)]
-
-        def fulfilled(index: int) -> Callback:
-            def store(value: Any) -> None:
-                results[index] = [value]
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    combined.resolve(results)
-
-            return store
-
+        tally = _Tally(len(items), combined._fulfil_quietly)
         for index, promise in enumerate(items):
-            promise.then(fulfilled(index), combined._reject_quietly)
+            promise.then(tally.slot(index, _listed), combined._reject_quietly)
         return combined
 
     @classmethod
@@ -267,22 +254,9 @@ class Promise:
         or ``{'status': 'rejected', 'reason': [r]}`` per promise, as Mojo's ``all_settled``."""
         items = _promises(promises)
         combined = cls(loop=_loop_of(items))
-        if not items:
-            return combined.resolve([])
-        results: list[Any] = [None] * len(items)
-        remaining = [len(items)]
-
-        def record(index: int, status: str, key: str) -> Callback:
-            def store(value: Any) -> None:
-                results[index] = {"status": status, key: [value]}
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    combined.resolve(results)
-
-            return store
-
+        tally = _Tally(len(items), combined._fulfil_quietly)
         for index, promise in enumerate(items):
-            promise.then(record(index, "fulfilled", "value"), record(index, "rejected", "reason"))
+            promise.then(tally.slot(index, _fulfilled), tally.slot(index, _rejected))
         return combined
 
     @classmethod
@@ -290,22 +264,9 @@ class Promise:
         """Resolves like the first promise to fulfil; rejects with one list per reason when all reject."""
         items = _promises(promises)
         combined = cls(loop=_loop_of(items))
-        if not items:
-            return combined.reject([])
-        reasons: list[Any] = [None] * len(items)
-        remaining = [len(items)]
-
-        def rejected(index: int) -> Callback:
-            def store(reason: Any) -> None:
-                reasons[index] = [reason]
-                remaining[0] -= 1
-                if remaining[0] == 0:
-                    combined.reject(reasons)
-
-            return store
-
+        tally = _Tally(len(items), combined._reject_quietly)
         for index, promise in enumerate(items):
-            promise.then(combined._fulfil_quietly, rejected(index))
+            promise.then(combined._fulfil_quietly, tally.slot(index, _listed))
         return combined
 
     @classmethod
@@ -341,6 +302,40 @@ class Promise:
         for _ in range(concurrency):
             start_next()
         return cls.all(slots)
+
+
+class _Tally:
+    """One slot per promise, in order; ``done(slots)`` once every slot is filled (Mojo's ``_all``)."""
+
+    __slots__ = ("done", "left", "slots")
+
+    def __init__(self, count: int, done: Callable[[list[Any]], None]) -> None:
+        self.slots: list[Any] = [None] * count
+        self.left = count
+        self.done = done
+        if not count:
+            done([])
+
+    def slot(self, index: int, shape: Callable[[Any], Any]) -> Callback:
+        def fill(value: Any) -> None:
+            self.slots[index] = shape(value)
+            self.left -= 1
+            if self.left == 0:
+                self.done(self.slots)
+
+        return fill
+
+
+def _listed(value: Any) -> list[Any]:
+    return [value]  # Perl's @_ of one promise
+
+
+def _fulfilled(value: Any) -> dict[str, Any]:
+    return {"status": "fulfilled", "value": [value]}
+
+
+def _rejected(reason: Any) -> dict[str, Any]:
+    return {"status": "rejected", "reason": [reason]}
 
 
 def _promises(args: tuple) -> list[Promise]:

@@ -121,6 +121,10 @@ def test_race_any_and_all_settled() -> None:
         {"status": "fulfilled", "value": [1]},
         {"status": "rejected", "reason": ["x"]},
     ]
+    assert Promise.all_settled([]).wait(WAIT) == []  # nothing to wait for (Mojo dies on an empty list)
+    with pytest.raises(PromiseRejected) as caught:
+        Promise.any([]).wait(WAIT)
+    assert caught.value.reason == []
 
 
 def test_map_keeps_at_most_concurrency_in_flight() -> None:
